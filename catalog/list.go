@@ -1,0 +1,101 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/aloft-run/aloft/store"
+)
+
+// List returns the entries of task in project/domain, or of every task there
+// when task is "", sorted by task, cache version and key (for `aloft cache
+// list`). It reads every entry, one object at a time. An entry evicted while
+// List runs is left out.
+func (c *Catalog) List(ctx context.Context, project, domain, task string) ([]Entry, error) {
+	segs := []string{project, domain}
+	if task != "" {
+		segs = append(segs, task)
+	}
+	prefix, err := dirOf(segs...)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := c.entries(ctx, prefix, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	for _, o := range objs {
+		e, err := c.read(ctx, o.Key)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *e)
+	}
+	return out, nil
+}
+
+// Evict deletes entries of task in project/domain (for `aloft cache evict`):
+// the one for key under version, or when key is "" every entry of version,
+// or when version is "" that key (or every entry) under any version. It
+// returns how many entries it deleted. Evicting what is not there is not an
+// error. On an error some entries may already be gone.
+func (c *Catalog) Evict(ctx context.Context, project, domain, task, version, key string) (int, error) {
+	segs := []string{project, domain, task}
+	if version != "" {
+		segs = append(segs, version)
+	}
+	prefix, err := dirOf(segs...)
+	if err != nil {
+		return 0, err
+	}
+	name := ""
+	if key != "" {
+		h, err := keyHex(key)
+		if err != nil {
+			return 0, err
+		}
+		name = h + ".json"
+	}
+	objs, err := c.entries(ctx, prefix, name)
+	if err != nil {
+		return 0, err
+	}
+	for i, o := range objs {
+		if err := c.st.Delete(ctx, o.Key); err != nil {
+			return i, fmt.Errorf("evict catalog entry %s: %w", o.Key, err)
+		}
+	}
+	return len(objs), nil
+}
+
+// entries lists the entry objects under prefix, those named name if it is
+// not "". Objects that do not fit the catalog layout
+// (catalog/<project>/<domain>/<task>/<version>/<hex>.json) are skipped.
+func (c *Catalog) entries(ctx context.Context, prefix, name string) ([]store.Object, error) {
+	objs, err := c.st.List(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	out := objs[:0:0]
+	for _, o := range objs {
+		base := path.Base(o.Key)
+		if strings.Count(o.Key, "/") != 5 || !strings.HasSuffix(base, ".json") {
+			continue
+		}
+		if _, err := keyHex("sha256:" + strings.TrimSuffix(base, ".json")); err != nil {
+			continue
+		}
+		if name != "" && base != name {
+			continue
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}

@@ -1,0 +1,71 @@
+package orchestrator
+
+import "time"
+
+// AttemptRef names one attempt of a node or map item.
+type AttemptRef struct {
+	Node    int32
+	Item    int
+	Attempt int
+	JobID   string
+	Phase   Phase
+}
+
+// ActiveAttempts lists the attempts that may be running: queued or running.
+// A shell that restarts after a crash asks the store what became of each.
+func ActiveAttempts(s State) []AttemptRef {
+	var out []AttemptRef
+	each(s, func(node int32, item int, it *NodeState) {
+		if it.Phase.Active() && it.Attempt > 0 {
+			out = append(out, AttemptRef{Node: node, Item: item, Attempt: it.Attempt, JobID: it.JobID, Phase: it.Phase})
+		}
+	})
+	return out
+}
+
+// PendingCommands recomputes the intentions a saved state implies but that may not
+// have been acted on (a crash between persist and act): cache lookups in
+// flight, dispatches not yet acknowledged, retry timers, and the finish of
+// an ended run. Redelivering them is harmless: lookups are reads, and a
+// Dispatch is deduplicated by the attempt's claim.
+func PendingCommands(s State) []Command {
+	if s.wf == nil {
+		return nil
+	}
+	if s.Phase.Terminal() {
+		return []Command{Finish{Phase: s.Phase, Outputs: s.Outputs, Error: s.Error}}
+	}
+	if s.Phase != ExecRunning {
+		return nil
+	}
+	m := machine{s: &s, wf: s.wf}
+	var cmds []Command
+	each(s, func(node int32, item int, it *NodeState) {
+		n := &s.wf.Nodes[node]
+		t := s.wf.Tasks[n.Task]
+		switch {
+		case it.Phase == CacheLookup:
+			cmds = append(cmds, LookupCache{Node: node, Item: item, Task: t, Inputs: m.itemInputs(node, item)})
+		case it.Phase == Queued && it.JobID == "":
+			cmds = append(cmds, Dispatch{Node: node, NodeName: n.Name, Item: item, Attempt: it.Attempt, Task: t, Inputs: m.itemInputs(node, item)})
+		case it.Phase == Retrying:
+			cmds = append(cmds, Wake{At: time.UnixMilli(it.RetryAt).UTC()})
+		}
+	})
+	return cmds
+}
+
+// each visits every node, and every item of a map node, that is not a
+// container of items itself.
+func each(s State, fn func(node int32, item int, it *NodeState)) {
+	for i := range s.Nodes {
+		ns := &s.Nodes[i]
+		if s.wf != nil && s.wf.Nodes[i].Kind == NodeMap {
+			for j := range ns.Items {
+				fn(int32(i), j, &ns.Items[j])
+			}
+			continue
+		}
+		fn(int32(i), -1, ns)
+	}
+}

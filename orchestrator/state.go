@@ -1,0 +1,174 @@
+package orchestrator
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// StateVersion is the version of the encoded execution state.
+const StateVersion = 1
+
+// MaxSystemRetries bounds retries after system errors (spot reclaims, lost
+// hosts, an interrupted local engine). They do not spend the task's retries.
+const MaxSystemRetries = 3
+
+// ExecPhase is the phase of an execution.
+type ExecPhase uint8
+
+// Execution phases.
+const (
+	ExecPending ExecPhase = iota
+	ExecRunning
+	ExecSucceeded
+	ExecFailed
+	ExecAborted
+)
+
+var execPhaseNames = [...]string{"pending", "running", "succeeded", "failed", "aborted"}
+
+func (p ExecPhase) String() string {
+	if int(p) < len(execPhaseNames) {
+		return execPhaseNames[p]
+	}
+	return fmt.Sprintf("phase(%d)", p)
+}
+
+// Terminal reports whether the execution has ended.
+func (p ExecPhase) Terminal() bool { return p >= ExecSucceeded }
+
+// Phase is the phase of a node (or of one map item).
+type Phase uint8
+
+// Node phases: pending -> cache_lookup -> queued -> running -> succeeded,
+// with retrying between attempts, and the terminal phases cached, failed,
+// skipped and aborted.
+const (
+	Pending Phase = iota
+	CacheLookup
+	Queued
+	Running
+	Retrying
+	Succeeded
+	Cached
+	Failed
+	Skipped
+	Aborted
+)
+
+var phaseNames = [...]string{"pending", "cache_lookup", "queued", "running", "retrying", "succeeded", "cached", "failed", "skipped", "aborted"}
+
+func (p Phase) String() string {
+	if int(p) < len(phaseNames) {
+		return phaseNames[p]
+	}
+	return fmt.Sprintf("phase(%d)", p)
+}
+
+// Terminal reports whether the node has ended.
+func (p Phase) Terminal() bool { return p >= Succeeded }
+
+// Done reports whether the node ended with outputs (ran or was cached).
+func (p Phase) Done() bool { return p == Succeeded || p == Cached }
+
+// Active reports whether an attempt may be running.
+func (p Phase) Active() bool { return p == Queued || p == Running }
+
+// NodeState is the progress of one node, or of one item of a map node. Field
+// names are short because state is stored for every node of every execution.
+type NodeState struct {
+	Phase    Phase              `json:"p,omitempty"`
+	Waiting  int32              `json:"w,omitempty"`  // upstream nodes not yet terminal
+	Attempt  int                `json:"a,omitempty"`  // current attempt, 1-based
+	UserErrs int                `json:"ue,omitempty"` // failed attempts that spend retries
+	SysErrs  int                `json:"se,omitempty"` // failed attempts that spend the system budget
+	RetryAt  int64              `json:"r,omitempty"`  // unix ms; when phase is retrying
+	Start    int64              `json:"s,omitempty"`  // unix ms
+	End      int64              `json:"e,omitempty"`  // unix ms
+	JobID    string             `json:"j,omitempty"`
+	Outputs  map[string]Literal `json:"o,omitempty"`
+	Err      string             `json:"x,omitempty"`
+	Missed   bool               `json:"m,omitempty"` // cache looked up and missed (map items waiting for a slot)
+	Choice   int32              `json:"c,omitempty"` // select nodes: 1 + index of the branch that ran
+	Items    []NodeState        `json:"i,omitempty"` // map nodes
+	Active   int32              `json:"n,omitempty"` // map nodes: items queued or running
+	Ended    int32              `json:"d,omitempty"` // map nodes: items terminal
+}
+
+// State is everything Step knows about one execution. Step takes ownership
+// of the State it is given: the State it returns may share storage with it.
+// Shells that need an older state keep its encoding (as persisting does).
+type State struct {
+	Version        int                `json:"v"`
+	Exec           string             `json:"exec"`
+	Project        string             `json:"project"`
+	Domain         string             `json:"domain"`
+	Workflow       string             `json:"workflow"` // name
+	WorkflowDigest string             `json:"workflow_digest"`
+	LaunchPlan     string             `json:"launch_plan,omitempty"`
+	Phase          ExecPhase          `json:"phase"`
+	NoCache        bool               `json:"no_cache,omitempty"`
+	OverwriteCache bool               `json:"overwrite_cache,omitempty"`
+	Inputs         map[string]Literal `json:"inputs,omitempty"`
+	Outputs        map[string]Literal `json:"outputs,omitempty"`
+	Error          string             `json:"error,omitempty"`
+	Created        int64              `json:"created,omitempty"` // unix ms
+	Started        int64              `json:"started,omitempty"`
+	Ended          int64              `json:"ended,omitempty"`
+	Done           int                `json:"done"`               // terminal nodes
+	Retrying       int                `json:"retrying,omitempty"` // nodes or items waiting out a backoff
+	Seq            int64              `json:"seq"`                // events applied
+	Nodes          []NodeState        `json:"nodes"`
+
+	wf *Compiled
+}
+
+// Options are per-execution settings fixed when it is created.
+type Options struct {
+	Exec, Project, Domain, LaunchPlan string
+	NoCache, OverwriteCache           bool
+}
+
+// NewState makes the pending state of a new execution of wf.
+func NewState(wf *Compiled, digest string, opt Options, now time.Time) State {
+	return State{
+		Version:        StateVersion,
+		Exec:           opt.Exec,
+		Project:        opt.Project,
+		Domain:         opt.Domain,
+		Workflow:       wf.Name,
+		WorkflowDigest: digest,
+		LaunchPlan:     opt.LaunchPlan,
+		NoCache:        opt.NoCache,
+		OverwriteCache: opt.OverwriteCache,
+		Created:        now.UnixMilli(),
+		Nodes:          make([]NodeState, len(wf.Nodes)),
+		wf:             wf,
+	}
+}
+
+// Workflow returns the compiled workflow the state executes.
+func (s *State) Compiled() *Compiled { return s.wf }
+
+// Encode gives the stored form of the state.
+func (s *State) Encode() ([]byte, error) { return json.Marshal(s) }
+
+// DecodeState reads a stored state and attaches the compiled workflow it
+// executes (the caller loads it by s.WorkflowDigest).
+func DecodeState(b []byte, wf *Compiled) (State, error) {
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return State{}, fmt.Errorf("decode state: %w", err)
+	}
+	if s.Version != StateVersion {
+		return State{}, fmt.Errorf("decode state: version %d, want %d", s.Version, StateVersion)
+	}
+	if len(s.Nodes) != len(wf.Nodes) {
+		return State{}, fmt.Errorf("decode state: %d nodes, workflow %q has %d", len(s.Nodes), wf.Name, len(wf.Nodes))
+	}
+	s.wf = wf
+	return s, nil
+}
+
+// Attach sets the compiled workflow of a state decoded by other means.
+func (s *State) Attach(wf *Compiled) { s.wf = wf }

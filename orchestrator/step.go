@@ -1,0 +1,236 @@
+package orchestrator
+
+import (
+	"fmt"
+	"time"
+)
+
+// Step applies one event to an execution's state and returns the new state
+// and the commands its shell must carry out after persisting it. It does no
+// I/O and reads no clock: time is now. Every event is idempotent: a stale or
+// duplicate event returns the state unchanged and no commands.
+//
+// The cost of an event is proportional to what it touches (the node and its
+// dependents), not to the size of the workflow.
+func Step(s State, ev Event, now time.Time) (State, []Command) {
+	if s.wf == nil {
+		panic("orchestrator.Step: state has no compiled workflow (use NewState or DecodeState)")
+	}
+	m := machine{s: &s, wf: s.wf, now: now.UnixMilli()}
+	switch e := ev.(type) {
+	case ExecutionRequested:
+		m.requested(e)
+	case CacheResult:
+		m.cacheResult(e)
+	case Dispatched:
+		m.dispatched(e)
+	case AttemptStarted:
+		m.started(e)
+	case AttemptSucceeded:
+		m.succeeded(e)
+	case AttemptFailed:
+		m.failed(e)
+	case CancelRequested:
+		m.cancel(e)
+	case Tick:
+		m.tick()
+	}
+	if m.changed {
+		s.Seq++
+	}
+	return s, m.cmds
+}
+
+// machine is the working set of one Step call.
+type machine struct {
+	s       *State
+	wf      *Compiled
+	now     int64
+	cmds    []Command
+	changed bool
+	ready   []int32 // nodes whose upstream all ended, to start
+}
+
+func (m *machine) emit(c Command) { m.cmds = append(m.cmds, c) }
+
+func (m *machine) requested(e ExecutionRequested) {
+	s := m.s
+	if s.Phase != ExecPending {
+		return
+	}
+	m.changed = true
+	s.Phase = ExecRunning
+	s.Started = m.now
+	s.Inputs = e.Inputs
+	for i := range m.wf.Nodes {
+		s.Nodes[i].Waiting = int32(len(m.wf.Nodes[i].Deps))
+		if s.Nodes[i].Waiting == 0 {
+			m.ready = append(m.ready, int32(i))
+		}
+	}
+	m.drain()
+	if len(m.wf.Nodes) == 0 {
+		m.finish(ExecSucceeded, "")
+	}
+}
+
+// item returns the state of a node, or of one item of a map node; nil if
+// the reference is out of range.
+func (m *machine) item(node int32, item int) *NodeState {
+	if node < 0 || int(node) >= len(m.s.Nodes) {
+		return nil
+	}
+	ns := &m.s.Nodes[node]
+	if item < 0 {
+		if m.wf.Nodes[node].Kind == NodeMap {
+			return nil
+		}
+		return ns
+	}
+	if m.wf.Nodes[node].Kind != NodeMap || item >= len(ns.Items) {
+		return nil
+	}
+	return &ns.Items[item]
+}
+
+func (m *machine) cacheResult(e CacheResult) {
+	if m.s.Phase != ExecRunning {
+		return
+	}
+	it := m.item(e.Node, e.Item)
+	if it == nil || it.Phase != CacheLookup {
+		return
+	}
+	m.changed = true
+	if e.Hit {
+		it.Phase = Cached
+		it.Outputs = e.Outputs
+		it.End = m.now
+		m.itemEnded(e.Node, e.Item)
+		return
+	}
+	it.Missed = true
+	if e.Item < 0 {
+		m.dispatch(e.Node, -1, it)
+		return
+	}
+	it.Phase = Pending
+	m.fillMap(e.Node)
+}
+
+func (m *machine) dispatched(e Dispatched) {
+	it := m.item(e.Node, e.Item)
+	if it == nil || it.Attempt != e.Attempt || it.Phase != Queued || m.s.Phase != ExecRunning {
+		return
+	}
+	m.changed = true
+	it.JobID = e.JobID
+}
+
+func (m *machine) started(e AttemptStarted) {
+	it := m.item(e.Node, e.Item)
+	if it == nil || it.Attempt != e.Attempt || it.Phase != Queued || m.s.Phase != ExecRunning {
+		return
+	}
+	m.changed = true
+	it.Phase = Running
+}
+
+func (m *machine) succeeded(e AttemptSucceeded) {
+	it := m.item(e.Node, e.Item)
+	if it == nil || it.Attempt != e.Attempt || !it.Phase.Active() || m.s.Phase != ExecRunning {
+		return
+	}
+	m.changed = true
+	it.Phase = Succeeded
+	it.Outputs = e.Outputs
+	it.End = m.now
+	it.Err = ""
+	n := &m.wf.Nodes[e.Node]
+	if t := m.wf.Tasks[n.Task]; t != nil && t.Cache != nil && !m.s.NoCache {
+		m.emit(WriteCatalog{Node: e.Node, Item: e.Item, Task: t, Inputs: m.itemInputs(e.Node, e.Item), Outputs: e.Outputs})
+	}
+	m.itemEnded(e.Node, e.Item)
+}
+
+func (m *machine) failed(e AttemptFailed) {
+	it := m.item(e.Node, e.Item)
+	if it == nil || it.Attempt != e.Attempt || !it.Phase.Active() || m.s.Phase != ExecRunning {
+		return
+	}
+	m.changed = true
+	t := m.wf.Tasks[m.wf.Nodes[e.Node].Task]
+	retry := false
+	switch e.Kind {
+	case ErrSystem:
+		it.SysErrs++
+		retry = it.SysErrs <= MaxSystemRetries
+	case ErrNoRetry:
+		it.UserErrs++
+	default:
+		it.UserErrs++
+		retry = it.UserErrs <= t.Retries
+	}
+	it.Err = fmt.Sprintf("attempt %d: %s: %s", e.Attempt, e.Kind, e.Message)
+	if retry {
+		it.Phase = Retrying
+		it.RetryAt = m.now + Backoff(it.UserErrs+it.SysErrs).Milliseconds()
+		m.s.Retrying++
+		m.emit(Wake{At: time.UnixMilli(it.RetryAt).UTC()})
+		return
+	}
+	it.Phase = Failed
+	it.End = m.now
+	m.itemEnded(e.Node, e.Item)
+}
+
+func (m *machine) cancel(e CancelRequested) {
+	if m.s.Phase.Terminal() {
+		return
+	}
+	m.changed = true
+	reason := e.Reason
+	if reason == "" {
+		reason = "cancelled"
+	}
+	m.abortAll(ExecAborted, reason)
+}
+
+func (m *machine) tick() {
+	if m.s.Phase != ExecRunning || m.s.Retrying == 0 {
+		return
+	}
+	var next int64
+	for i := range m.s.Nodes {
+		ns := &m.s.Nodes[i]
+		if m.wf.Nodes[i].Kind == NodeMap && ns.Phase == Running {
+			for j := range ns.Items {
+				next = m.wakeItem(int32(i), j, &ns.Items[j], next)
+			}
+			continue
+		}
+		next = m.wakeItem(int32(i), -1, ns, next)
+	}
+	if next > 0 {
+		m.emit(Wake{At: time.UnixMilli(next).UTC()})
+	}
+}
+
+// wakeItem dispatches a retry whose backoff has elapsed and returns the
+// earliest retry still waiting.
+func (m *machine) wakeItem(node int32, item int, it *NodeState, next int64) int64 {
+	if it.Phase != Retrying {
+		return next
+	}
+	if it.RetryAt > m.now {
+		if next == 0 || it.RetryAt < next {
+			return it.RetryAt
+		}
+		return next
+	}
+	m.changed = true
+	m.s.Retrying--
+	it.Attempt++
+	m.queue(node, item, it)
+	return next
+}

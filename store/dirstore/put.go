@@ -1,0 +1,285 @@
+package dirstore
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+
+	"github.com/aloft-run/aloft/store"
+)
+
+// Put writes the object to a temp file under the hidden directory, then
+// moves it into place, so readers see the old object or the new one, never
+// a mix:
+//
+//   - IfAbsent: link(2) of the temp file onto the key's path, which fails
+//     if the path exists — atomic across processes without a lock;
+//   - IfMatch: under the key's lock (flock, shared by all processes), re-hash
+//     the current file, compare with opts.IfMatch, rename;
+//   - otherwise: rename under the key's lock, so an unconditional Put never
+//     slips between another writer's IfMatch check and its rename.
+//
+// IfMatch on a missing key returns ErrConflict. Put does not fsync (see
+// Sync) unless the store was opened with SyncEveryPut.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, opts store.PutOptions) (store.Object, error) {
+	obj, err := s.put(ctx, key, r, opts)
+	if err != nil {
+		return store.Object{}, fmt.Errorf("put %s: %w", key, err)
+	}
+	return obj, nil
+}
+
+func (s *Store) put(ctx context.Context, key string, r io.Reader, opts store.PutOptions) (store.Object, error) {
+	if err := s.checkKey(key); err != nil {
+		return store.Object{}, err
+	}
+	if opts.IfAbsent && opts.IfMatch != "" {
+		return store.Object{}, errors.New("both IfAbsent and IfMatch set")
+	}
+	t, err := s.writeTemp(ctx, r)
+	if err != nil {
+		return store.Object{}, err
+	}
+	defer t.discard()
+	path := s.path(key)
+	var dirs []string
+	switch {
+	case opts.IfAbsent:
+		dirs, err = s.installNew(t, key, path)
+	case opts.IfMatch != "":
+		err = s.withLock(key, func() error {
+			cur, err := s.currentETag(path)
+			if err != nil {
+				return err
+			}
+			if cur != opts.IfMatch {
+				return store.ErrConflict
+			}
+			dirs, err = s.installReplace(t, key, path)
+			return err
+		})
+	default:
+		err = s.withLock(key, func() (err error) {
+			dirs, err = s.installReplace(t, key, path)
+			return err
+		})
+	}
+	if err != nil {
+		return store.Object{}, err
+	}
+	return s.afterInstall(t, key, path, dirs)
+}
+
+// afterInstall records the new file (digest cache, dirty set or fsync of its
+// directories) and tells subscribers.
+func (s *Store) afterInstall(t *tempFile, key, path string, dirs []string) (store.Object, error) {
+	_ = os.Remove(t.name) // still there after a link
+	t.removed = true
+	fi, err := t.f.Stat() // after link/rename/unlink, which all change the ctime
+	if err != nil {
+		return store.Object{}, err
+	}
+	id := idOf(fi)
+	s.mu.Lock()
+	s.rememberDigestLocked(path, id, t.sum)
+	if !s.opts.SyncEveryPut {
+		s.dirty.add(path, dirs)
+	}
+	s.mu.Unlock()
+	if s.opts.SyncEveryPut {
+		for _, d := range dirs {
+			if err := fsyncPath(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return store.Object{}, err
+			}
+		}
+	}
+	obj := objectOf(key, id, t.sum)
+	s.publish(store.Event{Key: key, Size: obj.Size, ETag: obj.ETag, Digest: obj.Digest})
+	return obj, nil
+}
+
+// currentETag hashes the file at path afresh: a conditional write never
+// trusts the digest cache, whose (inode, size, mtime, ctime) key another
+// process's quick rewrites could in principle reproduce.
+func (s *Store) currentETag(path string) (string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return "", store.ErrConflict
+	}
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	if !fi.Mode().IsRegular() {
+		return "", store.ErrConflict
+	}
+	_, sum, err := s.hashOpen(path, f, idOf(fi))
+	return sum, err
+}
+
+// installNew links the temp file to path; ErrConflict if path exists.
+func (s *Store) installNew(t *tempFile, key, path string) ([]string, error) {
+	undo := s.expectOwnWrite(key, path, t.id)
+	dirs, err := s.withParent(path, func() error { return os.Link(t.name, path) })
+	switch {
+	case err == nil:
+		return dirs, nil
+	case errors.Is(err, fs.ErrExist):
+		err = store.ErrConflict
+	case errors.Is(err, errors.ErrUnsupported) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EMLINK):
+		// No hard links here (some FUSE and FAT file systems): check and
+		// rename under the key's lock, which every dirstore writer takes.
+		err = s.withLock(key, func() error {
+			if _, err := os.Lstat(path); err == nil {
+				return store.ErrConflict
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			dirs, err = s.withParent(path, func() error { return os.Rename(t.name, path) })
+			return err
+		})
+		if err == nil {
+			return dirs, nil
+		}
+	}
+	undo()
+	return nil, err
+}
+
+// installReplace renames the temp file onto path. The caller holds the
+// key's lock.
+func (s *Store) installReplace(t *tempFile, key, path string) ([]string, error) {
+	undo := s.expectOwnWrite(key, path, t.id)
+	dirs, err := s.withParent(path, func() error { return os.Rename(t.name, path) })
+	if err != nil {
+		undo()
+	}
+	return dirs, err
+}
+
+// withParent runs place, creating path's parent directories and trying
+// again when it fails for want of them (a concurrent Delete may prune an
+// empty directory between our mkdir and our rename). It returns the
+// directories whose entries changed: the parent, and the parents of any
+// directory it created.
+func (s *Store) withParent(path string, place func() error) ([]string, error) {
+	parent := filepath.Dir(path)
+	dirs := []string{parent}
+	for attempt := 0; ; attempt++ {
+		err := place()
+		if err == nil || !errors.Is(err, fs.ErrNotExist) || attempt == 8 {
+			return dirs, err
+		}
+		if err := os.MkdirAll(parent, 0o777); err != nil {
+			return dirs, err
+		}
+		for d := filepath.Dir(parent); len(d) >= len(s.root); d = filepath.Dir(d) {
+			dirs = append(dirs, d)
+			if d == s.root {
+				break
+			}
+		}
+	}
+}
+
+// tempFile is an object's content, written and hashed, waiting to be moved
+// into place.
+type tempFile struct {
+	f       *os.File
+	name    string
+	sum     string // sha256 hex
+	id      fileID // stable identity (no ctime), as the watcher will see it
+	removed bool
+}
+
+func (s *Store) writeTemp(ctx context.Context, r io.Reader) (*tempFile, error) {
+	f, err := s.createTemp()
+	if err != nil {
+		return nil, err
+	}
+	t := &tempFile{f: f, name: f.Name()}
+	h := sha256.New()
+	_, err = copyBuffered(io.MultiWriter(f, h), ctxReader{ctx, r})
+	if err == nil && s.opts.SyncEveryPut {
+		err = f.Sync()
+	}
+	var fi fs.FileInfo
+	if err == nil {
+		fi, err = f.Stat()
+	}
+	if err != nil {
+		t.discard()
+		return nil, err
+	}
+	t.sum = hex.EncodeToString(h.Sum(nil))
+	t.id = idOf(fi).stable()
+	return t, nil
+}
+
+// createTemp makes a new file in the temp directory with the permissions an
+// ordinary file gets (0666 less the umask), unlike os.CreateTemp's 0600:
+// objects are meant to be read by other programs.
+func (s *Store) createTemp() (*os.File, error) {
+	var b [12]byte
+	for {
+		_, _ = rand.Read(b[:])
+		name := filepath.Join(s.tmpDir, "put-"+hex.EncodeToString(b[:]))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if errors.Is(err, fs.ErrNotExist) { // someone removed the hidden dir
+			if err := os.MkdirAll(s.tmpDir, 0o777); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return f, err
+	}
+}
+
+// discard closes the temp file and removes it unless it was installed.
+func (t *tempFile) discard() {
+	if t.f != nil {
+		t.f.Close()
+		t.f = nil
+	}
+	if !t.removed {
+		_ = os.Remove(t.name)
+		t.removed = true
+	}
+}
+
+// ctxReader stops a long copy when its context is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+func copyBuffered(w io.Writer, r io.Reader) (int64, error) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	return io.CopyBuffer(w, r, *bp)
+}
