@@ -39,16 +39,18 @@ type taskInterface struct {
 // "sha256:<hex>" of the canonical pre-image that Preimage returns.
 //
 // The key covers the project, domain, task name, cache version, the task's
-// typed interface, and the literal hash of every input that the cache policy
+// typed interface (every input and output name with its type, ignored inputs
+// included), and the literal hash of every input that the cache policy
 // does not ignore. An input left out of inputs takes its declared default
 // (so a default spelled out and a default omitted give the same key), or none
 // if its type is optional. Values are coerced to the declared type first (an
 // int bound to a float input keys as that float). Files and directories key
 // by content digest, not URI.
 //
-// Key fails when the task has no cache version, when an input is missing,
-// undeclared or of the wrong type, and when a file or directory has no digest
-// (an external value that has not been ingested into the store yet).
+// Key fails when the task has no cache version, when project or domain is
+// empty, when an input is missing, undeclared or of the wrong type, and when
+// a file or directory has no digest (an external value that has not been
+// ingested into the store yet).
 func Key(project, domain string, task *orchestrator.TaskTemplate, inputs map[string]orchestrator.Literal) (string, error) {
 	b, err := Preimage(project, domain, task, inputs)
 	if err != nil {

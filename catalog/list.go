@@ -83,7 +83,7 @@ func (c *Catalog) entries(ctx context.Context, prefix, name string) ([]store.Obj
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", prefix, err)
 	}
-	out := objs[:0:0]
+	var out []store.Object
 	for _, o := range objs {
 		base := path.Base(o.Key)
 		if strings.Count(o.Key, "/") != 5 || !strings.HasSuffix(base, ".json") {

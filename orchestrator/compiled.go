@@ -60,6 +60,7 @@ type Output struct {
 type TaskTemplate struct {
 	Name          string            `json:"name"`
 	Image         string            `json:"image,omitempty"`
+	Build         *Build            `json:"build,omitempty"`
 	Command       []string          `json:"command"` // argv template with {{inputs.x}} / {{outputs.y}}
 	Inputs        []Param           `json:"inputs,omitempty"`
 	Outputs       []Param           `json:"outputs,omitempty"`

@@ -37,10 +37,8 @@ var fieldSpecs = [numFields]fieldSpec{
 // bitset holds values 0..255 (a field value minus the field's minimum).
 type bitset [4]uint64
 
-func (b *bitset) add(i int)        { b[i>>6] |= 1 << (i & 63) }
-func (b *bitset) has(i int) bool   { return b[i>>6]&(1<<(i&63)) != 0 }
-func (b *bitset) empty() bool      { return b[0]|b[1]|b[2]|b[3] == 0 }
-func (b *bitset) addAll(o *bitset) { b[0], b[1], b[2], b[3] = b[0]|o[0], b[1]|o[1], b[2]|o[2], b[3]|o[3] }
+func (b *bitset) add(i int)      { b[i>>6] |= 1 << (i & 63) }
+func (b *bitset) has(i int) bool { return b[i>>6]&(1<<(i&63)) != 0 }
 
 // Modes of the day-of-month and day-of-week fields.
 const (

@@ -41,6 +41,7 @@
 // fire (cron(0 0 30 2 ? *)). A Rate fires at Anchor + k*interval for integer
 // k; EventBridge counts rates from the creation of the rule, so set Anchor
 // (with WithAnchor) to that time. The zero Anchor means the Unix epoch.
+// Schedules are immutable and safe for concurrent use.
 //
 // # Errors
 //

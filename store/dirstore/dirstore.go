@@ -52,7 +52,7 @@ type Store struct {
 
 	stripes [lockStripes]sync.Mutex // see withLock
 
-	mu      sync.Mutex // guards the fields below
+	mu      sync.Mutex              // guards the fields below
 	digests map[string]cachedDigest // by absolute path
 	dirty   dirtySet
 	subs    []*subscriber

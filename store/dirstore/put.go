@@ -29,7 +29,8 @@ import (
 //     slips between another writer's IfMatch check and its rename.
 //
 // IfMatch on a missing key returns ErrConflict. Put does not fsync (see
-// Sync) unless the store was opened with SyncEveryPut.
+// Sync) unless the store was opened with SyncEveryPut; then a failed fsync
+// of the directory is reported although the object is in place.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, opts store.PutOptions) (store.Object, error) {
 	obj, err := s.put(ctx, key, r, opts)
 	if err != nil {
@@ -76,25 +77,29 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, opts store.Put
 	if err != nil {
 		return store.Object{}, err
 	}
-	return s.afterInstall(t, key, path, dirs)
+	return s.afterInstall(ctx, t, key, path, dirs)
 }
 
 // afterInstall records the new file (digest cache, dirty set or fsync of its
 // directories) and tells subscribers.
-func (s *Store) afterInstall(t *tempFile, key, path string, dirs []string) (store.Object, error) {
-	_ = os.Remove(t.name) // still there after a link
-	t.removed = true
-	fi, err := t.f.Stat() // after link/rename/unlink, which all change the ctime
-	if err != nil {
-		return store.Object{}, err
+func (s *Store) afterInstall(ctx context.Context, t *tempFile, key, path string, dirs []string) (store.Object, error) {
+	id := t.id // the object is in place: no error from here on but a failed fsync
+	if fi, err := t.f.Stat(); err == nil {
+		id = idOf(fi) // after the link or rename, which change the ctime
 	}
-	id := idOf(fi)
 	s.mu.Lock()
 	s.rememberDigestLocked(path, id, t.sum)
+	flush := false
 	if !s.opts.SyncEveryPut {
 		s.dirty.add(path, dirs)
+		flush = len(s.dirty.files) >= maxDirty
 	}
 	s.mu.Unlock()
+	if flush {
+		// A caller that never calls Sync must not grow the set forever.
+		// A failure leaves the paths dirty for the next Sync.
+		_ = s.Sync(ctx)
+	}
 	if s.opts.SyncEveryPut {
 		for _, d := range dirs {
 			if err := fsyncPath(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -136,6 +141,8 @@ func (s *Store) installNew(t *tempFile, key, path string) ([]string, error) {
 	dirs, err := s.withParent(path, func() error { return os.Link(t.name, path) })
 	switch {
 	case err == nil:
+		_ = os.Remove(t.name) // before afterInstall's fstat: unlinking changes the ctime
+		t.removed = true
 		return dirs, nil
 	case errors.Is(err, fs.ErrExist):
 		err = store.ErrConflict
@@ -152,6 +159,7 @@ func (s *Store) installNew(t *tempFile, key, path string) ([]string, error) {
 			return err
 		})
 		if err == nil {
+			t.removed = true
 			return dirs, nil
 		}
 	}
@@ -166,8 +174,10 @@ func (s *Store) installReplace(t *tempFile, key, path string) ([]string, error) 
 	dirs, err := s.withParent(path, func() error { return os.Rename(t.name, path) })
 	if err != nil {
 		undo()
+		return nil, err
 	}
-	return dirs, err
+	t.removed = true
+	return dirs, nil
 }
 
 // withParent runs place, creating path's parent directories and trying

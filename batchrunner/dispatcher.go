@@ -1,0 +1,41 @@
+package batchrunner
+
+import (
+	"context"
+
+	"github.com/aloft-run/aloft/orchestrator"
+)
+
+// Dispatcher is the backend the engine hands attempts to: the local process
+// executor (batchrunner/local), and later AWS Batch and GCP Batch. Submit
+// returns once the job is accepted; the attempt's outcome arrives through
+// the store (outputs.json or error.json under Job.Prefix), never through the
+// dispatcher.
+type Dispatcher interface {
+	// Submit starts (or queues) a job that runs the attempt at job.Prefix,
+	// whose inputs.json the caller already wrote with WriteAttempt. The job
+	// identity it returns is what the attempt's claim records. A duplicate
+	// Submit for the same attempt is harmless: the second job finds the
+	// attempt claimed and exits doing nothing.
+	Submit(ctx context.Context, job Job) (jobID string, err error)
+	// Cancel stops a job. The attempt then fails with a system error
+	// "cancelled" (unless it already had a result). Cancelling an unknown or
+	// finished job is not an error.
+	Cancel(ctx context.Context, jobID string) error
+}
+
+// Job is one attempt to run.
+type Job struct {
+	Prefix  string // the attempt prefix (AttemptPrefix)
+	Exec    string
+	Node    string
+	Item    int // -1 unless a map item
+	Attempt int
+	Task    *orchestrator.TaskTemplate // for resources, image and target
+}
+
+// Label names the job in logs: the node, with ".<item>" for a map item.
+func (j Job) Label() string {
+	a := Attempt{Node: j.Node, Item: j.Item}
+	return a.Label()
+}

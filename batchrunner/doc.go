@@ -1,0 +1,45 @@
+// Package batchrunner runs tasks: it owns the attempt contract in the bucket,
+// the in-container runner, and the small Dispatcher interface the engine
+// hands attempts to.
+//
+// An attempt lives under its prefix, data/<exec>/<node>/<attempt>/ (a map
+// item's node segment is <node>.<item>):
+//
+//	inputs.json   the Attempt: task template and input literals (written by the engine)
+//	claim.json    which job runs it (create-if-absent: a duplicate job exits at once)
+//	log.txt       the task's combined stdout and stderr
+//	outputs/...   file and directory outputs, with SHA-256 digests
+//	outputs.json  the outputs; written last, its creation is the completion event
+//	error.json    or the failure: kind, exit code, signal, message, log tail
+//
+// Run is that contract from the runner's side, used alike by the static
+// aloft-runner binary inside Batch containers and by the local executor
+// (batchrunner/local) in-process, so a local task costs one process: the
+// task itself. Run claims the attempt, fetches inputs into a scratch
+// directory, renders the command template ({{inputs.x}}, {{outputs.y}})
+// into an argv that no shell ever sees, runs it in its own process group
+// under its timeout and memory limit (a cgroup v1 memory cgroup where one
+// can be made, else RSS polling), and validates and uploads the declared
+// outputs. Task failures are results (error.json), not Go errors.
+//
+// What a task sees: {{inputs.x}} is a local path for a file (inputs/x, with
+// the source's extension kept: inputs/dataset.csv) or a directory
+// (inputs/x/), the text of a primitive, and JSON text for json, list and
+// map (files inside a list or map become local paths). {{outputs.y}} is the
+// path outputs/y, which the task creates: a file, a directory, or for any
+// other type a file holding the value as text ("0.7598", JSON for json,
+// list and map). The command runs in the task's Dir (the workflow file's
+// directory) or else the scratch directory, with the caller's environment,
+// the task's env, and ALOFT_PROJECT, ALOFT_DOMAIN, ALOFT_EXECUTION,
+// ALOFT_NODE, ALOFT_ITEM (-1 unless a map item), ALOFT_ATTEMPT,
+// ALOFT_JOB_ID, ALOFT_INPUT_DIR, ALOFT_OUTPUT_DIR, and CUDA_VISIBLE_DEVICES
+// when GPUs were assigned.
+//
+// Left out, on purpose: deciding what to run or retry (the engine's Step),
+// ingesting external inputs into the store before a run (the engine's shell
+// does it; Run can still fetch https URLs and local paths), cloud backends
+// (batchrunner/awsbatch and batchrunner/gcpbatch), and image building.
+// Windows is not supported (process groups and signals are Unix ones); on
+// Unix systems other than Linux there is no parent-death signal and no
+// memory limit.
+package batchrunner

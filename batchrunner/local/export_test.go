@@ -1,0 +1,6 @@
+package local
+
+// Exported for tests.
+type DockerRunForTest = dockerRun
+
+func DockerArgsForTest(d dockerRun) []string { return d.args() }

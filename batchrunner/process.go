@@ -1,0 +1,212 @@
+package batchrunner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// procSpec is one task process to run.
+type procSpec struct {
+	path     string // resolved argv[0]
+	argv     []string
+	dir      string
+	env      []string
+	timeout  time.Duration // 0: none
+	memLimit int64         // bytes; 0: none
+	memMode  MemoryLimit
+	grace    time.Duration // SIGTERM to SIGKILL
+	name     string        // for the cgroup's name
+}
+
+// procResult is how the task process ended.
+type procResult struct {
+	exitCode  int    // -1 unless it exited by itself
+	signal    string // "SIGKILL" when a signal ended it
+	timedOut  bool
+	cancelled bool
+	oom       bool
+	peak      int64  // peak resident memory seen, bytes (0: not measured)
+	limiter   string // how memory was bounded: "cgroup v1", "RSS polling"
+	startErr  error  // the process never ran
+}
+
+// launched is what the starting goroutine reports.
+type launched struct {
+	err error
+	cg  memCgroup
+}
+
+// runProcess runs the task in its own process group, with no shell, its
+// output going to sink, under its timeout and memory limit, and kills the
+// whole group when the task ends or must be stopped. The process is started
+// and waited for on one locked OS thread: Pdeathsig fires when the thread
+// that started the child exits, so that thread must outlive the child. The
+// same thread is the one briefly placed in the task's memory cgroup, so the
+// child is born inside it (no window where it runs unbounded).
+func runProcess(ctx context.Context, spec procSpec, sink *logSink) procResult {
+	res := procResult{exitCode: -1}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		res.startErr = fmt.Errorf("make output pipe: %w", err)
+		return res
+	}
+	defer pr.Close()
+	cmd := &exec.Cmd{
+		Path: spec.path, Args: spec.argv, Dir: spec.dir, Env: spec.env,
+		Stdout: pw, Stderr: pw, // one pipe: the combined output keeps its order
+		SysProcAttr: taskProcAttr(),
+	}
+	wantCgroup := spec.memLimit > 0 && (spec.memMode == MemoryAuto || spec.memMode == MemoryCgroup)
+	startedc := make(chan launched, 1)
+	exitedc := make(chan *os.ProcessState, 1)
+	go func() {
+		runtime.LockOSThread()
+		unlock := true
+		var l launched
+		if wantCgroup {
+			cg, err := enterNewCgroup(spec.name, spec.memLimit)
+			if err != nil && spec.memMode == MemoryCgroup {
+				l.err = fmt.Errorf("memory limit: %w", err)
+			}
+			l.cg = cg
+		}
+		if l.err == nil {
+			l.err = cmd.Start()
+		}
+		if l.cg != nil {
+			// Leave the cgroup at once: only the child is to be bounded.
+			if err := l.cg.leave(); err != nil {
+				unlock = false // this thread dies with the goroutine
+				if l.err == nil {
+					_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				}
+			}
+		}
+		startedc <- l
+		if l.err == nil {
+			st, _ := cmd.Process.Wait()
+			exitedc <- st
+		}
+		if unlock {
+			runtime.UnlockOSThread()
+		}
+	}()
+	l := <-startedc
+	pw.Close()
+	if l.err != nil {
+		if l.cg != nil {
+			l.cg.remove()
+		}
+		res.startErr = fmt.Errorf("start %s: %w", spec.argv[0], l.err)
+		return res
+	}
+	pid := cmd.Process.Pid
+	logDone := make(chan struct{})
+	go func() {
+		sink.consume(pr)
+		close(logDone)
+	}()
+
+	var poll *rssPoller
+	switch {
+	case l.cg != nil:
+		res.limiter = "cgroup v1"
+	case spec.memLimit > 0 && spec.memMode != MemoryOff:
+		poll = startRSSPoller(pid, spec.memLimit, 100*time.Millisecond)
+		res.limiter = "RSS polling"
+	}
+	var overc <-chan struct{}
+	if poll != nil {
+		overc = poll.exceeded
+	}
+	var timeoutc <-chan time.Time
+	if spec.timeout > 0 {
+		t := time.NewTimer(spec.timeout)
+		defer t.Stop()
+		timeoutc = t.C
+	}
+	var killc <-chan time.Time
+	donec := ctx.Done()
+	terminate := func() {
+		_ = syscall.Kill(-pid, syscall.SIGTERM)
+		if killc == nil {
+			killc = time.After(spec.grace)
+		}
+	}
+	var st *os.ProcessState
+	for st == nil {
+		select {
+		case st = <-exitedc:
+		case <-timeoutc:
+			timeoutc = nil
+			res.timedOut = true
+			terminate()
+		case <-donec:
+			donec = nil
+			res.cancelled = true
+			terminate()
+		case <-overc:
+			overc = nil
+			res.oom = true
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		case <-killc:
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+	}
+	// The task is over when its main process is: take down what it left.
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		res.signal = signalName(ws.Signal())
+	} else {
+		res.exitCode = st.ExitCode()
+	}
+	if poll != nil {
+		poll.stop()
+		res.peak = poll.peak()
+	}
+	if l.cg != nil {
+		l.cg.killAll()
+		ooms, peak := l.cg.stats()
+		res.peak = peak
+		if ooms > 0 && (res.signal != "" || res.exitCode != 0) {
+			res.oom = true
+		}
+		l.cg.remove()
+	}
+	select {
+	case <-logDone:
+	case <-time.After(2 * time.Second): // a process outside the group holds the pipe
+		_ = pr.SetReadDeadline(time.Now())
+		<-logDone
+	}
+	return res
+}
+
+// startFailureIsPermanent reports whether a start error will recur on retry
+// (no such file, not executable, bad format).
+func startFailureIsPermanent(err error) bool {
+	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.EACCES) ||
+		errors.Is(err, syscall.ENOEXEC) || errors.Is(err, syscall.ENOTDIR)
+}
+
+var signalNames = map[syscall.Signal]string{
+	syscall.SIGHUP: "SIGHUP", syscall.SIGINT: "SIGINT", syscall.SIGQUIT: "SIGQUIT", syscall.SIGILL: "SIGILL",
+	syscall.SIGTRAP: "SIGTRAP", syscall.SIGABRT: "SIGABRT", syscall.SIGBUS: "SIGBUS", syscall.SIGFPE: "SIGFPE",
+	syscall.SIGKILL: "SIGKILL", syscall.SIGUSR1: "SIGUSR1", syscall.SIGSEGV: "SIGSEGV", syscall.SIGUSR2: "SIGUSR2",
+	syscall.SIGPIPE: "SIGPIPE", syscall.SIGALRM: "SIGALRM", syscall.SIGTERM: "SIGTERM", syscall.SIGXCPU: "SIGXCPU",
+	syscall.SIGXFSZ: "SIGXFSZ", syscall.SIGSYS: "SIGSYS",
+}
+
+func signalName(s syscall.Signal) string {
+	if n, ok := signalNames[s]; ok {
+		return n
+	}
+	return "signal " + strconv.Itoa(int(s))
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/aloft-run/aloft/catalog"
+)
+
+const cacheAbout = `
+Looks at and drops memoized task outputs (the catalog in the bucket).
+
+  aloft cache list [--task T] [--json]
+      TASK VERSION KEY CREATED EXECUTION NODE
+  aloft cache evict --task T [--version V] [--key K]
+      drops T's entries: all of them, those of cache version V, or the one
+      with key K (as cache list shows it: a prefix is enough)
+  aloft cache evict --all
+      drops every entry of the project and domain
+
+The next run of an evicted task runs it again.`
+
+func cacheCmd(ctx context.Context, args []string, io Stdio) int {
+	if len(args) == 0 {
+		fmt.Fprintf(io.Err, "usage: aloft cache list|evict\n%s\n", cacheAbout)
+		return exitUsage
+	}
+	switch args[0] {
+	case "list", "ls":
+		return cacheList(ctx, args[1:], io)
+	case "evict", "rm":
+		return cacheEvict(ctx, args[1:], io)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintf(io.Err, "usage: aloft cache list|evict\n%s\n", cacheAbout)
+		return exitOK
+	}
+	return usageErr(io, "cache", "unknown subcommand %q (want list or evict)", args[0])
+}
+
+// entryView is the --json form of one cache entry.
+type entryView struct {
+	Task      string            `json:"task"`
+	Version   string            `json:"version"`
+	Key       string            `json:"key"`
+	Created   string            `json:"created"`
+	Execution string            `json:"execution"`
+	Node      string            `json:"node"`
+	Inputs    map[string]string `json:"inputs,omitempty"`
+	Outputs   map[string]any    `json:"outputs"`
+}
+
+func cacheList(ctx context.Context, args []string, io Stdio) int {
+	var sf storeFlags
+	fs := newFlagSet("cache list", "aloft cache list [--task T] [flags]", "Lists cache entries.", io)
+	sf.register(fs)
+	task := fs.String("task", "", "only the entries of task `T`")
+	asJSON := fs.Bool("json", false, "print a JSON array")
+	pos, code := parseFlags(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) > 0 {
+		return usageErr(io, "cache list", "unexpected argument %q", pos[0])
+	}
+	var entries []catalog.Entry
+	st, err := sf.openExisting(io.Env)
+	switch {
+	case errors.Is(err, errNoStore):
+	case err != nil:
+		return failErr(io, "cache list", err)
+	default:
+		entries, err = catalog.New(st).List(ctx, sf.project, sf.domain, *task)
+		if err != nil {
+			return failErr(io, "cache list", err)
+		}
+	}
+	if *asJSON {
+		out := make([]entryView, len(entries))
+		for i, e := range entries {
+			out[i] = entryView{Task: e.Task, Version: e.CacheVersion, Key: e.Key, Created: e.Created.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+				Execution: e.Exec, Node: e.Node, Inputs: e.Inputs, Outputs: jsonValues(e.Outputs)}
+		}
+		if err := writeJSON(io.Out, out); err != nil {
+			return failErr(io, "cache list", err)
+		}
+		return exitOK
+	}
+	if len(entries) == 0 {
+		fmt.Fprintf(io.Err, "no cache entries in %s/%s\n", sf.project, sf.domain)
+		return exitOK
+	}
+	t := &table{}
+	t.add("TASK", "VERSION", "KEY", "CREATED", "EXECUTION", "NODE")
+	for _, e := range entries {
+		t.add(e.Task, e.CacheVersion, shortKey(e.Key), e.Created.Local().Format("2006-01-02 15:04:05"), e.Exec, e.Node)
+	}
+	t.write(io.Out)
+	return exitOK
+}
+
+// shortKey is the first 12 hex digits of a "sha256:<hex>" cache key.
+func shortKey(k string) string {
+	h := strings.TrimPrefix(k, "sha256:")
+	if len(h) > 12 {
+		h = h[:12]
+	}
+	return h
+}
+
+func cacheEvict(ctx context.Context, args []string, io Stdio) int {
+	var sf storeFlags
+	fs := newFlagSet("cache evict", "aloft cache evict --task T [--version V] [--key K] | --all", "Drops cache entries.", io)
+	sf.register(fs)
+	task := fs.String("task", "", "evict the entries of task `T`")
+	version := fs.String("version", "", "only those of cache version `V`")
+	key := fs.String("key", "", "only the entry with key `K` (a prefix of its hex digits is enough)")
+	all := fs.Bool("all", false, "evict every entry of the project and domain (without --task)")
+	pos, code := parseFlags(fs, args)
+	if code >= 0 {
+		return code
+	}
+	switch {
+	case len(pos) > 0:
+		return usageErr(io, "cache evict", "unexpected argument %q", pos[0])
+	case *task == "" && !*all:
+		return usageErr(io, "cache evict", "say what to evict: --task T [--version V] [--key K], or --all")
+	case *task != "" && *all:
+		return usageErr(io, "cache evict", "--all evicts every task: drop --task, or drop --all")
+	case *task == "" && (*version != "" || *key != ""):
+		return usageErr(io, "cache evict", "--version and --key need --task")
+	}
+	st, err := sf.openExisting(io.Env)
+	if errors.Is(err, errNoStore) {
+		fmt.Fprintln(io.Out, "evicted 0 entries")
+		return exitOK
+	}
+	if err != nil {
+		return failErr(io, "cache evict", err)
+	}
+	cat := catalog.New(st)
+	tasks := []string{*task}
+	if *all {
+		entries, err := cat.List(ctx, sf.project, sf.domain, "")
+		if err != nil {
+			return failErr(io, "cache evict", err)
+		}
+		tasks = uniqueTasks(entries)
+	}
+	full := *key
+	if full != "" {
+		entries, err := cat.List(ctx, sf.project, sf.domain, *task)
+		if err != nil {
+			return failErr(io, "cache evict", err)
+		}
+		if full, err = expandKey(entries, *version, *key); err != nil {
+			return usageErr(io, "cache evict", "%v", err)
+		}
+		if full == "" {
+			fmt.Fprintln(io.Out, "evicted 0 entries")
+			return exitOK
+		}
+	}
+	total := 0
+	for _, t := range tasks {
+		n, err := cat.Evict(ctx, sf.project, sf.domain, t, *version, full)
+		total += n
+		if err != nil {
+			fmt.Fprintf(io.Out, "evicted %s\n", pluralEntries(total))
+			return failErr(io, "cache evict", err)
+		}
+	}
+	fmt.Fprintf(io.Out, "evicted %s\n", pluralEntries(total))
+	return exitOK
+}
+
+func pluralEntries(n int) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return fmt.Sprintf("%d entries", n)
+}
+
+func uniqueTasks(entries []catalog.Entry) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range entries {
+		if !seen[e.Task] {
+			seen[e.Task] = true
+			out = append(out, e.Task)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// expandKey finds the full key of the entry whose key starts with k (with
+// or without "sha256:"); "" when none does.
+func expandKey(entries []catalog.Entry, version, k string) (string, error) {
+	want := strings.ToLower(strings.TrimPrefix(k, "sha256:"))
+	var found []string
+	for _, e := range entries {
+		if version != "" && e.CacheVersion != version {
+			continue
+		}
+		if strings.HasPrefix(strings.TrimPrefix(e.Key, "sha256:"), want) && !slices.Contains(found, e.Key) {
+			found = append(found, e.Key)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", nil
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("--key %s matches %d entries; give more of it", k, len(found))
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aloft-run/aloft/engine"
+	"github.com/aloft-run/aloft/orchestrator"
+	"github.com/aloft-run/aloft/store"
+)
+
+const executionsAbout = `
+Looks at executions recorded in the bucket.
+
+  aloft executions list [--project P] [--domain D] [--limit N] [--json]
+      newest first: EXECUTION WORKFLOW PHASE STARTED DURATION
+  aloft executions get ID [--json]
+      the node table (phases, attempts, durations, cache hits, errors),
+      the inputs and outputs, and the log tail of each failed node`
+
+func executionsCmd(ctx context.Context, args []string, io Stdio) int {
+	if len(args) == 0 {
+		fmt.Fprintf(io.Err, "usage: aloft executions list|get\n%s\n", executionsAbout)
+		return exitUsage
+	}
+	switch args[0] {
+	case "list", "ls":
+		return executionsList(ctx, args[1:], io)
+	case "get", "show":
+		return executionsGet(ctx, args[1:], io)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintf(io.Err, "usage: aloft executions list|get\n%s\n", executionsAbout)
+		return exitOK
+	}
+	return usageErr(io, "executions", "unknown subcommand %q (want list or get)", args[0])
+}
+
+// execSummary is one row of aloft executions list (and its --json form).
+type execSummary struct {
+	Execution string `json:"execution"`
+	Project   string `json:"project"`
+	Domain    string `json:"domain"`
+	Workflow  string `json:"workflow"`
+	Phase     string `json:"phase"`
+	Created   string `json:"created"`
+	Ended     string `json:"ended,omitempty"`
+	Error     string `json:"error,omitempty"`
+
+	created, ended int64
+}
+
+func executionsList(ctx context.Context, args []string, io Stdio) int {
+	var sf storeFlags
+	fs := newFlagSet("executions list", "aloft executions list [flags]", "Lists executions, newest first.", io)
+	sf.register(fs)
+	limit := fs.Int("limit", 20, "show at most `N` executions (0: all)")
+	asJSON := fs.Bool("json", false, "print a JSON array")
+	pos, code := parseFlags(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) > 0 {
+		return usageErr(io, "executions list", "unexpected argument %q", pos[0])
+	}
+	var rows []execSummary
+	st, err := sf.openExisting(io.Env)
+	switch {
+	case errors.Is(err, errNoStore):
+	case err != nil:
+		return failErr(io, "executions list", err)
+	default:
+		rows, err = listExecutions(ctx, st, sf.project, sf.domain, *limit)
+		if err != nil {
+			return failErr(io, "executions list", err)
+		}
+	}
+	if *asJSON {
+		if rows == nil {
+			rows = []execSummary{}
+		}
+		if err := writeJSON(io.Out, rows); err != nil {
+			return failErr(io, "executions list", err)
+		}
+		return exitOK
+	}
+	if len(rows) == 0 {
+		fmt.Fprintf(io.Err, "no executions in %s/%s\n", sf.project, sf.domain)
+		return exitOK
+	}
+	now := io.Env.now().UnixMilli()
+	t := &table{}
+	t.add("EXECUTION", "WORKFLOW", "PHASE", "STARTED", "DURATION")
+	for _, r := range rows {
+		t.add(r.Execution, r.Workflow, r.Phase, fmtTime(r.created), fmtDuration(endOr(r.ended, now)-r.created))
+	}
+	t.write(io.Out)
+	return exitOK
+}
+
+// listExecutions reads the newest-first index of project/domain
+// (engine.IndexKey) and the state of each execution in it.
+func listExecutions(ctx context.Context, st store.Store, project, domain string, limit int) ([]execSummary, error) {
+	objs, err := st.List(ctx, "index/"+project+"/"+domain+"/")
+	if err != nil {
+		return nil, fmt.Errorf("list executions: %w", err)
+	}
+	var rows []execSummary
+	for _, o := range objs {
+		if limit > 0 && len(rows) >= limit {
+			break
+		}
+		base := o.Key[strings.LastIndexByte(o.Key, '/')+1:]
+		_, id, ok := strings.Cut(base, "-") // <inverted-ms>-<exec>
+		if !ok {
+			continue
+		}
+		ref := engine.Ref{Project: project, Domain: domain, Exec: id}
+		b, _, err := store.ReadAll(ctx, st, ref.StateKey())
+		if errors.Is(err, store.ErrNotFound) {
+			continue // indexed before its state was written, or deleted
+		}
+		if err != nil {
+			return nil, err
+		}
+		var s orchestrator.State // read without its workflow: only the header is needed
+		if err := json.Unmarshal(b, &s); err != nil {
+			return nil, fmt.Errorf("execution %s: decode state: %w", id, err)
+		}
+		rows = append(rows, execSummary{
+			Execution: id, Project: project, Domain: domain, Workflow: s.Workflow, Phase: s.Phase.String(),
+			Created: isoTime(s.Created), Ended: isoTime(s.Ended), Error: s.Error,
+			created: s.Created, ended: s.Ended,
+		})
+	}
+	return rows, nil
+}
+
+// execView is the --json form of aloft executions get.
+type execView struct {
+	Execution string         `json:"execution"`
+	Project   string         `json:"project"`
+	Domain    string         `json:"domain"`
+	Workflow  string         `json:"workflow"`
+	Phase     string         `json:"phase"`
+	Error     *string        `json:"error"`
+	Created   *string        `json:"created"`
+	Ended     *string        `json:"ended"`
+	Inputs    map[string]any `json:"inputs"`
+	Outputs   map[string]any `json:"outputs"`
+	Nodes     []nodeView     `json:"nodes"`
+}
+
+// nodeView is one node (or, under Items, one map item) in execView.
+type nodeView struct {
+	Name     string     `json:"name,omitempty"`
+	Index    *int       `json:"index,omitempty"` // map items
+	Phase    string     `json:"phase"`
+	Attempts int        `json:"attempts"`
+	Cached   bool       `json:"cached"`
+	Error    *string    `json:"error"`
+	Started  *string    `json:"started"`
+	Ended    *string    `json:"ended"`
+	Items    []nodeView `json:"items,omitempty"`
+}
+
+func executionsGet(ctx context.Context, args []string, io Stdio) int {
+	var sf storeFlags
+	fs := newFlagSet("executions get", "aloft executions get ID [flags]", "Shows one execution.", io)
+	sf.register(fs)
+	asJSON := fs.Bool("json", false, "print a JSON object")
+	pos, code := parseFlags(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) != 1 {
+		return usageErr(io, "executions get", "want one execution id (aloft executions list shows them)")
+	}
+	st, err := sf.openExisting(io.Env)
+	if err != nil {
+		return failErr(io, "executions get", err)
+	}
+	ref, err := sf.findExecution(ctx, st, pos[0])
+	if err != nil {
+		return failErr(io, "executions get", err)
+	}
+	eng, err := engine.New(engine.Config{Store: st})
+	if err != nil {
+		return failErr(io, "executions get", err)
+	}
+	s, err := eng.Load(ctx, ref)
+	if err != nil {
+		return failErr(io, "executions get", err)
+	}
+	if *asJSON {
+		if err := writeJSON(io.Out, viewOf(s)); err != nil {
+			return failErr(io, "executions get", err)
+		}
+		return exitOK
+	}
+	now := io.Env.now().UnixMilli()
+	wf := s.Compiled()
+	snap := takeSnapshot(&s)
+	head := &table{}
+	head.add("execution", fmt.Sprintf("%s (%s/%s)", s.Exec, s.Project, s.Domain))
+	head.add("workflow", s.Workflow)
+	head.add("phase", s.Phase.String())
+	head.add("started", fmtTime(s.Created))
+	head.add("duration", fmtDuration(endOr(s.Ended, now)-s.Created))
+	if s.Error != "" {
+		head.add("error", oneLine(s.Error, 200))
+	}
+	head.write(io.Out)
+	fmt.Fprintln(io.Out)
+	nodeTable(snap, now, true).write(io.Out)
+	fmt.Fprintf(io.Out, "\n%s\n", summary(snap))
+	if len(wf.Inputs) > 0 {
+		fmt.Fprintln(io.Out, "\nInputs:")
+		valuesTable(wf.Inputs, s.Inputs).write(io.Out)
+	}
+	if len(wf.Outputs) > 0 && s.Phase == orchestrator.ExecSucceeded {
+		fmt.Fprintln(io.Out, "\nOutputs:")
+		valuesTable(outputParams(wf), s.Outputs).write(io.Out)
+	}
+	shown := make([]string, len(snap.Nodes))
+	for i, r := range snap.Nodes {
+		shown[i] = r.Err // the ERROR column has them
+	}
+	writeFailures(ctx, io.Out, st, s, strings.Join(shown, "\n"))
+	return exitOK
+}
+
+// viewOf builds the stable JSON view of an execution.
+func viewOf(s orchestrator.State) execView {
+	wf := s.Compiled()
+	v := execView{
+		Execution: s.Exec, Project: s.Project, Domain: s.Domain, Workflow: s.Workflow, Phase: s.Phase.String(),
+		Error: strOrNil(s.Error), Created: strOrNil(isoTime(s.Created)), Ended: strOrNil(isoTime(s.Ended)),
+		Inputs: jsonValues(s.Inputs), Outputs: jsonValues(s.Outputs), Nodes: make([]nodeView, len(s.Nodes)),
+	}
+	snap := takeSnapshot(&s)
+	for i := range s.Nodes {
+		ns := &s.Nodes[i]
+		r := snap.Nodes[i]
+		nv := itemView(ns)
+		nv.Name, nv.Attempts, nv.Cached = r.Name, r.Attempts, r.cached()
+		if wf.Nodes[i].Kind == orchestrator.NodeMap {
+			nv.Items = make([]nodeView, len(ns.Items))
+			for j := range ns.Items {
+				iv := itemView(&ns.Items[j])
+				iv.Index = &j
+				nv.Items[j] = iv
+			}
+		}
+		v.Nodes[i] = nv
+	}
+	return v
+}
+
+func itemView(ns *orchestrator.NodeState) nodeView {
+	return nodeView{
+		Phase: ns.Phase.String(), Attempts: ns.Attempt, Cached: ns.Phase == orchestrator.Cached,
+		Error: strOrNil(ns.Err), Started: strOrNil(isoTime(ns.Start)), Ended: strOrNil(isoTime(ns.End)),
+	}
+}
+
+func strOrNil(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,260 @@
+// Command aloft runs ML and data workflows: typed tasks in containers,
+// DAG workflows, memoized outputs. This is its command line:
+//
+//	aloft run wf.yaml --input seed=7      run a workflow locally (cached, resumable)
+//	aloft validate wf.yaml                check spec files
+//	aloft executions list|get             look at past runs
+//	aloft cache list|evict                look at or drop memoized outputs
+//	aloft version
+//
+// main only reads the environment and hands over to run; every command is a
+// function of (ctx, args, Stdio) returning the exit code, so tests call the
+// commands in-process.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailed  = 1   // a run failed, or aloft's own machinery did
+	exitUsage   = 2   // bad flags, arguments, inputs or spec
+	exitAborted = 130 // a run aborted by SIGINT or SIGTERM
+)
+
+// version is set at link time: -ldflags "-X main.version=v0.3.0".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal the run winds down (tasks are cancelled);
+		// a second one gets the default behaviour and ends aloft at once.
+		<-ctx.Done()
+		stop()
+	}()
+	code := run(ctx, os.Args[1:], Stdio{Out: os.Stdout, Err: os.Stderr, Env: readEnv()})
+	stop()
+	os.Exit(code)
+}
+
+// Stdio is what a command talks to: its output streams and the environment
+// main read once.
+type Stdio struct {
+	Out, Err io.Writer
+	Env      Env
+}
+
+// Env is the invocation's environment, read once in main (tests fill it in).
+type Env struct {
+	Store string // $ALOFT_STORE: the bucket directory when --store is not given
+	Dir   string // the working directory: relative input paths and the default store resolve against it
+	TTY   bool   // Err is a terminal: draw the live progress view
+	// Size reports the terminal's width and height; nil or zeros mean unknown.
+	Size func() (width, height int)
+	// Now and NewID are the engine's clock and execution-id generator;
+	// nil means the real clock and engine.NewExecID.
+	Now   func() time.Time
+	NewID func() string
+}
+
+// now is the clock commands use: Env.Now or the real one.
+func (e Env) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func readEnv() Env {
+	dir, _ := os.Getwd()
+	fd := int(os.Stderr.Fd())
+	return Env{
+		Store: os.Getenv("ALOFT_STORE"),
+		Dir:   dir,
+		TTY:   term.IsTerminal(fd) && os.Getenv("TERM") != "dumb",
+		Size: func() (int, int) {
+			w, h, err := term.GetSize(fd)
+			if err != nil {
+				return 0, 0
+			}
+			return w, h
+		},
+	}
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, io Stdio) int
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run a workflow locally (cached, resumable)", runCmd},
+		{"validate", "check spec files and report every error", validateCmd},
+		{"executions", "list executions or show one (list, get)", executionsCmd},
+		{"cache", "list or evict memoized task outputs (list, evict)", cacheCmd},
+		{"version", "print aloft's version", versionCmd},
+		{"help", "show this help, or a command's flags (aloft help run)", nil},
+	}
+}
+
+// run dispatches to the command named by args[0] and returns the exit code.
+func run(ctx context.Context, args []string, io Stdio) int {
+	if len(args) == 0 {
+		usage(io.Err)
+		return exitUsage
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 && rest[0] != "help" {
+			if c, ok := lookup(rest[0]); ok {
+				c.run(ctx, []string{"-h"}, Stdio{Out: io.Out, Err: io.Out, Env: io.Env})
+				return exitOK
+			}
+			fmt.Fprintf(io.Err, "aloft: unknown command %q\n\n", rest[0])
+			usage(io.Err)
+			return exitUsage
+		}
+		usage(io.Out)
+		return exitOK
+	case "-version", "--version":
+		name = "version"
+	}
+	c, ok := lookup(name)
+	if !ok {
+		fmt.Fprintf(io.Err, "aloft: unknown command %q\n\n", name)
+		usage(io.Err)
+		return exitUsage
+	}
+	return c.run(ctx, rest, io)
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name && c.run != nil {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `aloft runs ML and data workflows: typed tasks, DAGs, memoized outputs.
+
+Usage:
+  aloft <command> [arguments]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Examples:
+  aloft run wf.yaml --input seed=7
+  aloft run --resume r1abc2
+  aloft executions get r1abc2
+
+Exit codes: 0 ok, 1 run failed, 2 usage or spec error, 130 interrupted.
+`)
+}
+
+// newFlagSet makes a flag set for a command whose usage prints synopsis,
+// about and the flags.
+func newFlagSet(name, synopsis, about string, io Stdio) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Err)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: %s\n\n%s\n", synopsis, strings.TrimSpace(about))
+		printFlags(w, fs)
+	}
+	return fs
+}
+
+// printFlags is flag.PrintDefaults with the --name spelling users type.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	first := true
+	fs.VisitAll(func(f *flag.Flag) {
+		if first {
+			fmt.Fprintln(w, "\nFlags:")
+			first = false
+		}
+		name, help := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		switch _, err := strconv.ParseFloat(f.DefValue, 64); {
+		case f.DefValue == "" || f.DefValue == "false" || f.DefValue == "0":
+		case err == nil:
+			help += " (default " + f.DefValue + ")"
+		default:
+			help += fmt.Sprintf(" (default %q)", f.DefValue)
+		}
+		fmt.Fprintf(w, "%s\n      %s\n", line, help)
+	})
+}
+
+// parseFlags parses args with fs, allowing flags after positional arguments
+// (aloft run wf.yaml --input seed=7): flag.Parse stops at the first
+// non-flag argument, so it is called again on what follows each one.
+// Everything after "--" is positional. It returns the positional arguments,
+// and the exit code to return at once (-1 to go on): 0 after -h, 2 after a
+// bad flag (the flag package has printed why).
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, int) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK
+			}
+			return nil, exitUsage
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, -1
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), -1
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// usageErr prints "aloft CMD: message" and returns the usage exit code.
+func usageErr(io Stdio, cmd, format string, args ...any) int {
+	fmt.Fprintf(io.Err, "aloft %s: %s\n", cmd, fmt.Sprintf(format, args...))
+	return exitUsage
+}
+
+// failErr prints "aloft CMD: message" and returns the failure exit code.
+func failErr(io Stdio, cmd string, err error) int {
+	fmt.Fprintf(io.Err, "aloft %s: %v\n", cmd, err)
+	return exitFailed
+}
+
+// listFlag collects a repeated string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ", ") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }

@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aloft-run/aloft/batchrunner"
+	"github.com/aloft-run/aloft/catalog"
+	"github.com/aloft-run/aloft/orchestrator"
+)
+
+// act carries out commands after their state was persisted and returns the
+// events that acting produced (cache answers, dispatch acknowledgements).
+// A failure to act on one command becomes an event about that node, so a
+// broken adapter fails the node instead of hanging the run.
+func (r *runner) act(ctx context.Context, cmds []orchestrator.Command) []orchestrator.Event {
+	var events []orchestrator.Event
+	for _, c := range cmds {
+		switch c := c.(type) {
+		case orchestrator.LookupCache:
+			events = append(events, r.lookup(ctx, c))
+		case orchestrator.Dispatch:
+			events = append(events, r.dispatch(ctx, c))
+		case orchestrator.WriteCatalog:
+			r.writeCatalog(ctx, c)
+		case orchestrator.Cancel:
+			r.cancel(ctx, c)
+		case orchestrator.Wake:
+			r.wakeAt(c.At)
+		case orchestrator.Finish, orchestrator.Notify:
+			// The state already records the end; notifications arrive
+			// with their adapters.
+		}
+	}
+	return events
+}
+
+func (r *runner) lookup(ctx context.Context, c orchestrator.LookupCache) orchestrator.Event {
+	miss := orchestrator.CacheResult{Node: c.Node, Item: c.Item}
+	ref := r.l.ref
+	key, err := catalog.Key(ref.Project, ref.Domain, c.Task, c.Inputs)
+	if err != nil {
+		return miss
+	}
+	entry, err := r.e.cat.Get(ctx, ref.Project, ref.Domain, c.Task, key)
+	if err != nil {
+		return miss
+	}
+	if !r.blobsExist(ctx, entry.Outputs) {
+		return miss // the cached objects were deleted: run again
+	}
+	return orchestrator.CacheResult{Node: c.Node, Item: c.Item, Hit: true, Outputs: entry.Outputs}
+}
+
+// blobsExist checks that the files a cache entry points at are still there.
+func (r *runner) blobsExist(ctx context.Context, outs map[string]orchestrator.Literal) bool {
+	for _, l := range outs {
+		if l.Kind != orchestrator.KindFile || l.Blob == nil {
+			continue
+		}
+		key, ok := r.e.cfg.Store.KeyOf(l.Blob.URI)
+		if !ok {
+			continue
+		}
+		if _, err := r.e.cfg.Store.Head(ctx, key); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *runner) dispatch(ctx context.Context, c orchestrator.Dispatch) orchestrator.Event {
+	ref := r.l.ref
+	a := &batchrunner.Attempt{Project: ref.Project, Domain: ref.Domain, Exec: ref.Exec, Node: c.NodeName,
+		Item: c.Item, Attempt: c.Attempt, Task: *c.Task, Inputs: c.Inputs}
+	fail := func(err error) orchestrator.Event {
+		return orchestrator.AttemptFailed{Node: c.Node, Item: c.Item, Attempt: c.Attempt, Kind: orchestrator.ErrSystem,
+			Message: fmt.Sprintf("dispatch: %v", err)}
+	}
+	prefix, err := batchrunner.WriteAttempt(ctx, r.e.cfg.Store, a)
+	if err != nil {
+		return fail(err)
+	}
+	if r.e.cfg.Dispatcher == nil {
+		return fail(errors.New("no dispatcher"))
+	}
+	job, err := r.e.cfg.Dispatcher.Submit(ctx, batchrunner.Job{Prefix: prefix, Exec: ref.Exec, Node: c.NodeName,
+		Item: c.Item, Attempt: c.Attempt, Task: c.Task})
+	if err != nil {
+		return fail(err)
+	}
+	r.mu.Lock()
+	r.jobs[prefix] = job
+	r.mu.Unlock()
+	return orchestrator.Dispatched{Node: c.Node, Item: c.Item, Attempt: c.Attempt, JobID: job}
+}
+
+func (r *runner) writeCatalog(ctx context.Context, c orchestrator.WriteCatalog) {
+	ref := r.l.ref
+	key, err := catalog.Key(ref.Project, ref.Domain, c.Task, c.Inputs)
+	if err != nil {
+		return
+	}
+	hashes, _ := catalog.InputHashes(c.Task, c.Inputs)
+	node := r.l.state.Compiled().Nodes[c.Node].Name
+	e := &catalog.Entry{Inputs: hashes, Outputs: c.Outputs, Exec: ref.Exec, Node: node, Created: r.e.cfg.Now().UTC()}
+	if r.l.state.OverwriteCache {
+		_ = r.e.cat.Overwrite(ctx, ref.Project, ref.Domain, c.Task, key, e)
+		return
+	}
+	_ = r.e.cat.Put(ctx, ref.Project, ref.Domain, c.Task, key, e)
+}
+
+func (r *runner) cancel(ctx context.Context, c orchestrator.Cancel) {
+	if r.e.cfg.Dispatcher == nil {
+		return
+	}
+	job := c.JobID
+	if job == "" {
+		name := r.l.state.Compiled().Nodes[c.Node].Name
+		r.mu.Lock()
+		job = r.jobs[batchrunner.AttemptPrefix(r.l.ref.Exec, name, c.Item, c.Attempt)]
+		r.mu.Unlock()
+	}
+	if job != "" {
+		_ = r.e.cfg.Dispatcher.Cancel(ctx, job)
+	}
+}

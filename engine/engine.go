@@ -1,0 +1,143 @@
+// Package engine is the shell around orchestrator.Step: it loads an
+// execution's state from the bucket, applies events, persists the new state
+// with a conditional write, and only then carries out the commands with the
+// adapters it was given (catalog, dispatcher). The local CLI (aloft run)
+// drives it in-process; the advance Lambda will drive the same Apply.
+//
+// It leaves out everything about how events arrive (store notifications,
+// SQS) and how jobs run (batchrunner dispatchers).
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aloft-run/aloft/batchrunner"
+	"github.com/aloft-run/aloft/catalog"
+	"github.com/aloft-run/aloft/orchestrator"
+	"github.com/aloft-run/aloft/store"
+)
+
+// Config holds the engine's dependencies. Now and NewID are injected so that
+// tests are deterministic.
+type Config struct {
+	Store      store.Store
+	Dispatcher batchrunner.Dispatcher
+	Now        func() time.Time
+	NewID      func() string
+	// Observe, if set, sees the state after every persisted batch. It must
+	// not keep or modify it.
+	Observe func(*orchestrator.State)
+	// HTTPGet fetches https:// inputs at ingestion; nil uses net/http.
+	HTTPGet func(ctx context.Context, url string) (body []byte, err error)
+}
+
+// Engine runs executions.
+type Engine struct {
+	cfg Config
+	cat *catalog.Catalog
+}
+
+// New makes an engine; Store and Dispatcher are required.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("engine: no store")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = NewExecID(cfg.Now)
+	}
+	return &Engine{cfg: cfg, cat: catalog.New(cfg.Store)}, nil
+}
+
+// Ref names an execution.
+type Ref struct {
+	Project, Domain, Exec string
+}
+
+func (r Ref) prefix() string {
+	return "executions/" + r.Project + "/" + r.Domain + "/" + r.Exec + "/"
+}
+
+// StateKey is where the execution's state lives.
+func (r Ref) StateKey() string { return r.prefix() + "state.json" }
+
+// WorkflowKey is where the execution's compiled workflow lives.
+func (r Ref) WorkflowKey() string { return r.prefix() + "workflow.json" }
+
+// IndexKey is the newest-first listing entry of an execution created at t.
+func IndexKey(project, domain string, t time.Time, exec string) string {
+	inv := uint64(1<<63-1) - uint64(t.UnixMilli())
+	return fmt.Sprintf("index/%s/%s/%019d-%s", project, domain, inv, exec)
+}
+
+// NewExecID returns a generator of execution ids: "r" + base-36 time + a
+// per-process counter, sortable and short.
+func NewExecID(now func() time.Time) func() string {
+	var n int
+	return func() string {
+		n++
+		return "r" + strings.ToLower(strconv.FormatInt(now().UnixMilli(), 36)) + strconv.Itoa(n%10)
+	}
+}
+
+// loaded is an execution held in memory with the ETag it was read at.
+type loaded struct {
+	ref   Ref
+	state orchestrator.State
+	etag  string
+}
+
+// Load reads an execution's state and compiled workflow.
+func (e *Engine) Load(ctx context.Context, ref Ref) (orchestrator.State, error) {
+	l, err := e.load(ctx, ref)
+	if err != nil {
+		return orchestrator.State{}, err
+	}
+	return l.state, nil
+}
+
+func (e *Engine) load(ctx context.Context, ref Ref) (*loaded, error) {
+	wfb, _, err := store.ReadAll(ctx, e.cfg.Store, ref.WorkflowKey())
+	if err != nil {
+		return nil, fmt.Errorf("load execution %s: %w", ref.Exec, err)
+	}
+	wf, err := orchestrator.DecodeCompiled(wfb)
+	if err != nil {
+		return nil, fmt.Errorf("load execution %s: workflow: %w", ref.Exec, err)
+	}
+	sb, obj, err := store.ReadAll(ctx, e.cfg.Store, ref.StateKey())
+	if err != nil {
+		return nil, fmt.Errorf("load execution %s: %w", ref.Exec, err)
+	}
+	s, err := orchestrator.DecodeState(sb, wf)
+	if err != nil {
+		return nil, fmt.Errorf("load execution %s: %w", ref.Exec, err)
+	}
+	return &loaded{ref: ref, state: s, etag: obj.ETag}, nil
+}
+
+// persist writes the state if nobody else changed it since it was read.
+func (e *Engine) persist(ctx context.Context, l *loaded) error {
+	b, err := l.state.Encode()
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	obj, err := store.PutBytes(ctx, e.cfg.Store, l.ref.StateKey(), b, store.PutOptions{IfMatch: l.etag})
+	if err != nil {
+		return fmt.Errorf("save state of %s: %w", l.ref.Exec, err)
+	}
+	l.etag = obj.ETag
+	if s, ok := e.cfg.Store.(store.Syncer); ok {
+		if err := s.Sync(ctx); err != nil {
+			return fmt.Errorf("sync: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,204 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/aloft-run/aloft/orchestrator"
+	"github.com/aloft-run/aloft/store"
+)
+
+// ingestAll turns every external file or directory input (an https URL or a
+// local path, no digest yet) into a store object with a digest (Decision 7),
+// so the run depends only on the store and cache keys see content.
+func (e *Engine) ingestAll(ctx context.Context, exec string, wf *orchestrator.Compiled, in map[string]orchestrator.Literal, base string) (map[string]orchestrator.Literal, error) {
+	out := make(map[string]orchestrator.Literal, len(in))
+	for name, l := range in {
+		v, err := e.ingest(ctx, "data/"+exec+"/inputs/"+name, l, base)
+		if err != nil {
+			return nil, &InputError{Err: fmt.Errorf("input %q: %w", name, err)}
+		}
+		out[name] = v
+	}
+	return out, nil
+}
+
+func (e *Engine) ingest(ctx context.Context, prefix string, l orchestrator.Literal, base string) (orchestrator.Literal, error) {
+	switch l.Kind {
+	case orchestrator.KindList:
+		items := make([]orchestrator.Literal, len(l.List))
+		for i, x := range l.List {
+			v, err := e.ingest(ctx, fmt.Sprintf("%s/%d", prefix, i), x, base)
+			if err != nil {
+				return l, err
+			}
+			items[i] = v
+		}
+		return orchestrator.List(items...), nil
+	case orchestrator.KindMap:
+		m := make(map[string]orchestrator.Literal, len(l.Map))
+		for k, x := range l.Map {
+			v, err := e.ingest(ctx, prefix+"/"+k, x, base)
+			if err != nil {
+				return l, err
+			}
+			m[k] = v
+		}
+		return orchestrator.Map(m), nil
+	case orchestrator.KindFile, orchestrator.KindDirectory:
+		if l.Blob.Digest != "" {
+			return l, nil
+		}
+	default:
+		return l, nil
+	}
+	uri := l.Blob.URI
+	if key, ok := e.cfg.Store.KeyOf(uri); ok {
+		return e.fromStore(ctx, l.Kind, key)
+	}
+	if strings.HasPrefix(uri, "https://") || strings.HasPrefix(uri, "http://") {
+		if l.Kind == orchestrator.KindDirectory {
+			return l, fmt.Errorf("a directory cannot come from a URL (%s)", uri)
+		}
+		body, err := e.httpGet(ctx, uri)
+		if err != nil {
+			return l, fmt.Errorf("download %s: %w", uri, err)
+		}
+		key := prefix + "/" + baseName(uri)
+		obj, err := store.PutBytes(ctx, e.cfg.Store, key, body, store.PutOptions{})
+		if err != nil {
+			return l, err
+		}
+		return orchestrator.File(orchestrator.Blob{URI: e.cfg.Store.URI(key), Digest: obj.Digest, Size: obj.Size}), nil
+	}
+	p := strings.TrimPrefix(uri, "file://")
+	if !filepath.IsAbs(p) && base != "" {
+		p = filepath.Join(base, p)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return l, fmt.Errorf("%w (give a path that exists, or an https:// URL)", err)
+	}
+	if l.Kind == orchestrator.KindFile {
+		if fi.IsDir() {
+			return l, fmt.Errorf("%s is a directory; the input is a file", p)
+		}
+		return e.putFile(ctx, prefix+"/"+filepath.Base(p), p)
+	}
+	if !fi.IsDir() {
+		return l, fmt.Errorf("%s is not a directory", p)
+	}
+	return e.putDir(ctx, prefix+"/"+filepath.Base(p)+"/", p)
+}
+
+func (e *Engine) putFile(ctx context.Context, key, p string) (orchestrator.Literal, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return orchestrator.Literal{}, err
+	}
+	defer f.Close()
+	obj, err := e.cfg.Store.Put(ctx, key, f, store.PutOptions{})
+	if err != nil {
+		return orchestrator.Literal{}, err
+	}
+	return orchestrator.File(orchestrator.Blob{URI: e.cfg.Store.URI(key), Digest: obj.Digest, Size: obj.Size}), nil
+}
+
+func (e *Engine) putDir(ctx context.Context, prefix, dir string) (orchestrator.Literal, error) {
+	var pairs [][2]string
+	var size int64
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		v, err := e.putFile(ctx, prefix+rel, p)
+		if err != nil {
+			return err
+		}
+		pairs = append(pairs, [2]string{rel, v.Blob.Digest})
+		size += v.Blob.Size
+		return nil
+	})
+	if err != nil {
+		return orchestrator.Literal{}, err
+	}
+	return orchestrator.Directory(orchestrator.Blob{URI: e.cfg.Store.URI(strings.TrimSuffix(prefix, "/")), Digest: DirDigest(pairs), Size: size}), nil
+}
+
+// fromStore gives a store object (or prefix, for a directory) its digest.
+func (e *Engine) fromStore(ctx context.Context, k orchestrator.Kind, key string) (orchestrator.Literal, error) {
+	if k == orchestrator.KindFile {
+		obj, err := e.cfg.Store.Head(ctx, key)
+		if err != nil {
+			return orchestrator.Literal{}, err
+		}
+		return orchestrator.File(orchestrator.Blob{URI: e.cfg.Store.URI(key), Digest: obj.Digest, Size: obj.Size}), nil
+	}
+	objs, err := e.cfg.Store.List(ctx, strings.TrimSuffix(key, "/")+"/")
+	if err != nil {
+		return orchestrator.Literal{}, err
+	}
+	var pairs [][2]string
+	var size int64
+	for _, o := range objs {
+		pairs = append(pairs, [2]string{strings.TrimPrefix(o.Key, strings.TrimSuffix(key, "/")+"/"), o.Digest})
+		size += o.Size
+	}
+	return orchestrator.Directory(orchestrator.Blob{URI: e.cfg.Store.URI(key), Digest: DirDigest(pairs), Size: size}), nil
+}
+
+// DirDigest is the digest of a directory: sha256 of the canonical JSON list
+// of [relative path, file digest] sorted by path.
+func DirDigest(pairs [][2]string) string {
+	sort.Slice(pairs, func(i, j int) bool { return pairs[i][0] < pairs[j][0] })
+	if pairs == nil {
+		pairs = [][2]string{}
+	}
+	b, _ := json.Marshal(pairs)
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func (e *Engine) httpGet(ctx context.Context, url string) ([]byte, error) {
+	if e.cfg.HTTPGet != nil {
+		return e.cfg.HTTPGet(ctx, url)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %s", resp.Status)
+	}
+	return io.ReadAll(resp.Body)
+}
+
+func baseName(uri string) string {
+	u := uri
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i]
+	}
+	b := path.Base(u)
+	if b == "" || b == "." || b == "/" {
+		return "download"
+	}
+	return b
+}

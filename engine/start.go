@@ -1,0 +1,71 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aloft-run/aloft/orchestrator"
+	"github.com/aloft-run/aloft/store"
+)
+
+// StartOptions are the settings of a new execution.
+type StartOptions struct {
+	Project, Domain string
+	LaunchPlan      string
+	NoCache         bool
+	OverwriteCache  bool
+	// BaseDir resolves relative local paths of file and directory inputs.
+	BaseDir string
+}
+
+// Start creates an execution of wf with the given inputs (defaults are
+// applied, types checked, external files ingested into the store) and saves
+// its first state. Run drives it from there.
+func (e *Engine) Start(ctx context.Context, wf *orchestrator.Compiled, given map[string]orchestrator.Literal, opt StartOptions) (Ref, error) {
+	if opt.Project == "" {
+		opt.Project = "default"
+	}
+	if opt.Domain == "" {
+		opt.Domain = "development"
+	}
+	inputs, err := orchestrator.ResolveInputs(wf, given)
+	if err != nil {
+		return Ref{}, &InputError{Err: err}
+	}
+	now := e.cfg.Now()
+	ref := Ref{Project: opt.Project, Domain: opt.Domain, Exec: e.cfg.NewID()}
+	inputs, err = e.ingestAll(ctx, ref.Exec, wf, inputs, opt.BaseDir)
+	if err != nil {
+		return Ref{}, err
+	}
+	wfb, err := wf.Encode()
+	if err != nil {
+		return Ref{}, fmt.Errorf("encode workflow: %w", err)
+	}
+	digest, _ := wf.Digest()
+	if _, err := store.PutBytes(ctx, e.cfg.Store, ref.WorkflowKey(), wfb, store.PutOptions{IfAbsent: true}); err != nil {
+		return Ref{}, fmt.Errorf("start %s: write workflow: %w", ref.Exec, err)
+	}
+	s := orchestrator.NewState(wf, digest, orchestrator.Options{
+		Exec: ref.Exec, Project: ref.Project, Domain: ref.Domain, LaunchPlan: opt.LaunchPlan,
+		NoCache: opt.NoCache, OverwriteCache: opt.OverwriteCache,
+	}, now)
+	s, _ = orchestrator.Step(s, orchestrator.ExecutionRequested{Inputs: inputs}, now)
+	b, err := s.Encode()
+	if err != nil {
+		return Ref{}, fmt.Errorf("encode state: %w", err)
+	}
+	if _, err := store.PutBytes(ctx, e.cfg.Store, ref.StateKey(), b, store.PutOptions{IfAbsent: true}); err != nil {
+		return Ref{}, fmt.Errorf("start %s: write state: %w", ref.Exec, err)
+	}
+	if _, err := store.PutBytes(ctx, e.cfg.Store, IndexKey(ref.Project, ref.Domain, now, ref.Exec), []byte(ref.Exec), store.PutOptions{}); err != nil {
+		return Ref{}, fmt.Errorf("start %s: write index: %w", ref.Exec, err)
+	}
+	return ref, nil
+}
+
+// InputError is a problem with the inputs a user gave (a usage error).
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }

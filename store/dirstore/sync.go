@@ -1,0 +1,120 @@
+package dirstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"slices"
+	"sync"
+)
+
+// syncWorkers bounds the fsyncs Sync runs at once; file systems with a
+// journal fold concurrent fsyncs into fewer commits.
+const syncWorkers = 8
+
+// maxDirty is how many written files Put lets wait for a Sync before it
+// runs one itself.
+const maxDirty = 1 << 16
+
+// dirtySet is what Put and Delete changed since the last Sync.
+type dirtySet struct {
+	files map[string]struct{}
+	dirs  map[string]struct{}
+}
+
+func newDirtySet() dirtySet {
+	return dirtySet{files: map[string]struct{}{}, dirs: map[string]struct{}{}}
+}
+
+func (d dirtySet) add(file string, dirs []string) {
+	if file != "" {
+		d.files[file] = struct{}{}
+	}
+	for _, dir := range dirs {
+		d.dirs[dir] = struct{}{}
+	}
+}
+
+// Sync makes every Put and Delete made through this Store so far durable:
+// it fsyncs each written file, then each changed directory, once, however
+// many times it was written. It is the group commit of Decision 5: a shell
+// persists a batch of objects, calls Sync once, then acts. Files deleted or
+// replaced since are skipped or synced in their new version, which is
+// harmless. On error the failed paths stay dirty for the next Sync.
+func (s *Store) Sync(ctx context.Context) error {
+	s.mu.Lock()
+	d := s.dirty
+	s.dirty = newDirtySet()
+	s.mu.Unlock()
+
+	failedFiles, err1 := fsyncAll(ctx, d.files)
+	// Directories after files: a name must not become durable before the
+	// content it names.
+	failedDirs, err2 := fsyncAll(ctx, d.dirs)
+	if err := errors.Join(err1, err2); err != nil {
+		s.mu.Lock()
+		for _, f := range failedFiles {
+			s.dirty.files[f] = struct{}{}
+		}
+		for _, dir := range failedDirs {
+			s.dirty.dirs[dir] = struct{}{}
+		}
+		s.mu.Unlock()
+		return fmt.Errorf("sync %s: %w", s.root, err)
+	}
+	return nil
+}
+
+// fsyncAll fsyncs the paths, a few at a time, and returns those that failed.
+func fsyncAll(ctx context.Context, paths map[string]struct{}) ([]string, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	var (
+		mu     sync.Mutex
+		failed []string
+		errs   []error
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, syncWorkers)
+	)
+	for _, p := range slices.Sorted(maps.Keys(paths)) {
+		if err := ctx.Err(); err != nil {
+			mu.Lock()
+			failed = append(failed, p)
+			errs = append(errs, err)
+			mu.Unlock()
+			continue
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := fsyncPath(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				mu.Lock()
+				failed = append(failed, p)
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return failed, errors.Join(errs[0], fmt.Errorf("%d of %d paths failed", len(errs), len(paths)))
+	}
+	return nil, nil
+}
+
+// fsyncPath fsyncs a file or directory by name.
+func fsyncPath(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
