@@ -10,6 +10,7 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strconv"
@@ -77,13 +78,19 @@ func IndexKey(project, domain string, t time.Time, exec string) string {
 	return fmt.Sprintf("index/%s/%s/%019d-%s", project, domain, inv, exec)
 }
 
-// NewExecID returns a generator of execution ids: "r" + base-36 time + a
-// per-process counter, sortable and short.
+// NewExecID returns a generator of execution ids: "r" + base-36 time in
+// milliseconds + four random base-36 characters, short and roughly
+// time-ordered; two processes starting in the same millisecond still differ.
 func NewExecID(now func() time.Time) func() string {
-	var n int
 	return func() string {
-		n++
-		return "r" + strings.ToLower(strconv.FormatInt(now().UnixMilli(), 36)) + strconv.Itoa(n%10)
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+		suffix := make([]byte, 4)
+		for i, c := range b {
+			suffix[i] = digits[int(c)%len(digits)]
+		}
+		return "r" + strings.ToLower(strconv.FormatInt(now().UnixMilli(), 36)) + string(suffix)
 	}
 }
 
@@ -134,10 +141,5 @@ func (e *Engine) persist(ctx context.Context, l *loaded) error {
 		return fmt.Errorf("save state of %s: %w", l.ref.Exec, err)
 	}
 	l.etag = obj.ETag
-	if s, ok := e.cfg.Store.(store.Syncer); ok {
-		if err := s.Sync(ctx); err != nil {
-			return fmt.Errorf("sync: %w", err)
-		}
-	}
 	return nil
 }

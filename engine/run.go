@@ -27,13 +27,18 @@ const pollEvery = time.Second
 // store operations are not cut short by that. With resume, attempts that a
 // previous engine left running without a result are failed as interrupted
 // (a system error, retried with the next attempt number).
-func (e *Engine) Run(ctx context.Context, ref Ref, resume bool) (orchestrator.State, error) {
+func (e *Engine) Run(ctx context.Context, ref Ref, resume bool) (_ orchestrator.State, err error) {
 	sctx := context.WithoutCancel(ctx)
 	l, err := e.load(sctx, ref)
 	if err != nil {
 		return orchestrator.State{}, err
 	}
-	r := &runner{e: e, l: l, q: newQueue(), jobs: map[string]string{}}
+	r := &runner{e: e, l: l, q: newQueue(), jobs: map[string]string{}, commit: newCommitter(sctx, e.cfg.Store)}
+	defer func() {
+		if cerr := r.commit.close(); cerr != nil && err == nil {
+			err = fmt.Errorf("sync store: %w", cerr)
+		}
+	}()
 	if n, ok := e.cfg.Store.(store.Notifier); ok {
 		cancel := n.Subscribe(r.notified)
 		defer cancel()
@@ -109,6 +114,7 @@ func (r *runner) apply(ctx context.Context, events []orchestrator.Event) ([]orch
 		}
 		err := r.e.persist(ctx, r.l)
 		if err == nil {
+			r.commit.mark()
 			if r.e.cfg.Observe != nil {
 				r.e.cfg.Observe(&r.l.state)
 			}
@@ -133,6 +139,8 @@ type runner struct {
 	mu   sync.Mutex
 	tmrs []*time.Timer
 	jobs map[string]string // attempt prefix -> job id, for cancels before the ack is saved
+
+	commit *committer
 }
 
 // notified receives the store's object-created events.
@@ -287,5 +295,3 @@ func (q *queue) drain() ([]string, int) {
 	q.keys, q.ticks = nil, 0
 	return k, t
 }
-
-var _ = fmt.Sprintf

@@ -240,7 +240,7 @@ func (e *Executor) runJob(ctx context.Context, j *job) {
 	if e.dkr != nil {
 		err = e.runDocker(ctx, j, out)
 	} else {
-		err = batchrunner.Run(ctx, e.st, j.spec.Prefix, batchrunner.RunOptions{
+		err = batchrunner.Run(ctx, withoutSync(e.st), j.spec.Prefix, batchrunner.RunOptions{
 			JobID: j.id, WorkDir: e.opt.WorkDir, Log: out, GPUs: j.gpus, Env: e.opt.Env,
 			HTTPClient: e.opt.HTTPClient, Now: e.opt.Now, Memory: e.opt.Memory,
 		})

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# aloft against make -j2 on the same shapes with the same commands:
+#   fan1000: a source, 1,000 parallel `true` tasks, a gather task
+#   chain100: a chain of 100 `true` tasks
+#   cached1000: fan1000 again with everything cached (aloft only; make
+#               has nothing to do either, so its figure is shown for scale)
+# Prints a table of best-of-N wall times and the ratio aloft/make.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ALOFT=$(pwd)/bin/aloft
+RUNS=${RUNS:-3}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+gen() { # gen SHAPE N -> writes $work/SHAPE/{wf.yaml,Makefile}
+  local shape=$1 n=$2 d=$work/$1
+  mkdir -p "$d"
+  {
+    echo "apiVersion: aloft/v1"; echo "kind: Workflow"; echo "name: $shape"
+    echo "defaults: {cache: {version: \"1\"}}"
+    echo "tasks:"; echo "  noop: {inputs: {i: int}, command: [\"true\", \"{{inputs.i}}\"]}"
+    echo "nodes:"
+    if [ "$shape" = fan ]; then
+      echo "  source: {task: noop, inputs: {i: 0}}"
+      for i in $(seq 1 "$n"); do echo "  t$i: {task: noop, inputs: {i: $i}, after: [source]}"; done
+      printf "  gather: {task: noop, after: ["; for i in $(seq 1 "$n"); do printf "t$i"; [ "$i" -lt "$n" ] && printf ", "; done; echo "], inputs: {i: -1}}"
+    else
+      echo "  t1: {task: noop, inputs: {i: 1}}"
+      for i in $(seq 2 "$n"); do echo "  t$i: {task: noop, inputs: {i: $i}, after: [t$((i-1))]}"; done
+    fi
+  } > "$d/wf.yaml"
+  {
+    if [ "$shape" = fan ]; then
+      printf "all: gather\nsource:\n\t@true\n"
+      for i in $(seq 1 "$n"); do printf "t$i: source\n\t@true\n"; done
+      printf "gather:"; for i in $(seq 1 "$n"); do printf " t$i"; done; printf "\n\t@true\n"
+    else
+      printf "all: t$n\nt1:\n\t@true\n"
+      for i in $(seq 2 "$n"); do printf "t$i: t$((i-1))\n\t@true\n"; done
+    fi
+    echo ".PHONY: all $(if [ "$shape" = fan ]; then echo source gather; fi) $(seq -f 't%g' 1 "$n" | tr '\n' ' ')"
+  } > "$d/Makefile"
+}
+
+best() { # best CMD... -> best wall seconds over $RUNS runs
+  local b=""
+  for _ in $(seq "$RUNS"); do
+    local s e t
+    s=$(date +%s.%N); "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; exit 1; }; e=$(date +%s.%N)
+    t=$(echo "$e - $s" | bc)
+    if [ -z "$b" ] || [ "$(echo "$t < $b" | bc)" = 1 ]; then b=$t; fi
+  done
+  printf "%.3f" "$b"
+}
+
+gen fan 1000
+gen chain 100
+
+cd "$work"
+cold() { rm -rf "$work/store"; "$ALOFT" run "$1" --store "$work/store" --quiet --max-parallel 2; }
+warm_setup() { rm -rf "$work/store"; "$ALOFT" run "$1" --store "$work/store" --quiet --max-parallel 2 >/dev/null 2>&1; }
+cached() { "$ALOFT" run "$1" --store "$work/store" --quiet --max-parallel 2; }
+
+printf "%-12s %10s %10s %8s\n" SHAPE "aloft (s)" "make (s)" ratio
+for shape in fan chain; do
+  a=$(best cold "$work/$shape/wf.yaml")
+  m=$(best make -s -j2 -C "$work/$shape" -f Makefile)
+  printf "%-12s %10s %10s %8s\n" "$shape$( [ $shape = fan ] && echo 1000 || echo 100)" "$a" "$m" "$(echo "scale=2; $a / $m" | bc)"
+done
+warm_setup "$work/fan/wf.yaml"
+c=$(best cached "$work/fan/wf.yaml")
+printf "%-12s %10s %10s %8s\n" cached1000 "$c" "-" "target<0.3s"
