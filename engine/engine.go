@@ -1,11 +1,3 @@
-// Package engine is the shell around orchestrator.Step: it loads an
-// execution's state from the bucket, applies events, persists the new state
-// with a conditional write, and only then carries out the commands with the
-// adapters it was given (catalog, dispatcher). The local CLI (aloft run)
-// drives it in-process; the advance Lambda will drive the same Apply.
-//
-// It leaves out everything about how events arrive (store notifications,
-// SQS) and how jobs run (batchrunner dispatchers).
 package engine
 
 import (
