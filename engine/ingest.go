@@ -2,9 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,9 +9,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
+	"github.com/aloft-run/aloft/batchrunner"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/store"
 )
@@ -116,7 +113,7 @@ func (e *Engine) putFile(ctx context.Context, key, p string) (orchestrator.Liter
 }
 
 func (e *Engine) putDir(ctx context.Context, prefix, dir string) (orchestrator.Literal, error) {
-	var pairs [][2]string
+	files := map[string]string{}
 	var size int64
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -128,14 +125,14 @@ func (e *Engine) putDir(ctx context.Context, prefix, dir string) (orchestrator.L
 		if err != nil {
 			return err
 		}
-		pairs = append(pairs, [2]string{rel, v.Blob.Digest})
+		files[rel] = v.Blob.Digest
 		size += v.Blob.Size
 		return nil
 	})
 	if err != nil {
 		return orchestrator.Literal{}, err
 	}
-	return orchestrator.Directory(orchestrator.Blob{URI: e.cfg.Store.URI(strings.TrimSuffix(prefix, "/")), Digest: DirDigest(pairs), Size: size}), nil
+	return orchestrator.Directory(orchestrator.Blob{URI: e.cfg.Store.URI(strings.TrimSuffix(prefix, "/")), Digest: batchrunner.DirectoryDigest(files), Size: size}), nil
 }
 
 // fromStore gives a store object (or prefix, for a directory) its digest.
@@ -151,25 +148,13 @@ func (e *Engine) fromStore(ctx context.Context, k orchestrator.Kind, key string)
 	if err != nil {
 		return orchestrator.Literal{}, err
 	}
-	var pairs [][2]string
+	files := map[string]string{}
 	var size int64
 	for _, o := range objs {
-		pairs = append(pairs, [2]string{strings.TrimPrefix(o.Key, strings.TrimSuffix(key, "/")+"/"), o.Digest})
+		files[strings.TrimPrefix(o.Key, strings.TrimSuffix(key, "/")+"/")] = o.Digest
 		size += o.Size
 	}
-	return orchestrator.Directory(orchestrator.Blob{URI: e.cfg.Store.URI(key), Digest: DirDigest(pairs), Size: size}), nil
-}
-
-// DirDigest is the digest of a directory: sha256 of the canonical JSON list
-// of [relative path, file digest] sorted by path.
-func DirDigest(pairs [][2]string) string {
-	sort.Slice(pairs, func(i, j int) bool { return pairs[i][0] < pairs[j][0] })
-	if pairs == nil {
-		pairs = [][2]string{}
-	}
-	b, _ := json.Marshal(pairs)
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return orchestrator.Directory(orchestrator.Blob{URI: e.cfg.Store.URI(key), Digest: batchrunner.DirectoryDigest(files), Size: size}), nil
 }
 
 func (e *Engine) httpGet(ctx context.Context, url string) ([]byte, error) {
