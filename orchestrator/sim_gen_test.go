@@ -32,7 +32,7 @@ const (
 	catOptList        // list<int?> (outputs of lenient map nodes)
 )
 
-// gval is a value in gscope: a {{...}} reference and its category.
+// gval is a value in scope: a {{...}} reference and its category.
 type gval struct {
 	ref string
 	cat int

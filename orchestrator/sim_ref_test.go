@@ -412,9 +412,10 @@ func (w *wfRun) conditional(n *NodeSpec, path string, after []string) *nodeVal {
 				if v.from != "" {
 					condWaits = append(condWaits, v.from)
 				}
-				known = known && v.known
+				// Once a branch is taken, later conditions do not matter.
+				known = known && (v.known || taken >= 0)
 			}
-			cond = known && holds(b.When.Op, l.lit, r.lit)
+			cond = known && taken < 0 && holds(b.When.Op, l.lit, r.lit)
 		}
 		waits := slices.Clone(condWaits)
 		in, inKnown := w.taskInputs(t, b.Inputs, nil, -1, &waits)

@@ -120,7 +120,7 @@ func (m *machine) cacheResult(e CacheResult) {
 
 func (m *machine) dispatched(e Dispatched) {
 	it := m.item(e.Node, e.Item)
-	if it == nil || it.Attempt != e.Attempt || it.Phase != Queued || m.s.Phase != ExecRunning {
+	if it == nil || it.Attempt != e.Attempt || !it.Phase.Active() || m.s.Phase != ExecRunning || it.JobID != "" {
 		return
 	}
 	m.changed = true

@@ -196,8 +196,35 @@ func (m *machine) abortAll(p ExecPhase, msg string) {
 		}
 		m.abortItem(int32(i), -1, ns)
 	}
+	m.dropStarted()
 	m.s.Retrying = 0
 	m.finish(p, msg)
+}
+
+// dropStarted removes the work this step started before the run ended:
+// its dispatches (with the cancels abortItem emitted for them) and cache
+// lookups. Those attempts are aborted in the saved state, so the shell must
+// not start them.
+func (m *machine) dropStarted() {
+	started := map[AttemptRef]bool{}
+	for _, c := range m.cmds {
+		if d, ok := c.(Dispatch); ok {
+			started[AttemptRef{Node: d.Node, Item: d.Item, Attempt: d.Attempt}] = true
+		}
+	}
+	kept := m.cmds[:0]
+	for _, c := range m.cmds {
+		switch c := c.(type) {
+		case Dispatch, LookupCache:
+			continue
+		case Cancel:
+			if started[AttemptRef{Node: c.Node, Item: c.Item, Attempt: c.Attempt}] {
+				continue
+			}
+		}
+		kept = append(kept, c)
+	}
+	m.cmds = kept
 }
 
 func (m *machine) abortItem(node int32, item int, it *NodeState) {
@@ -206,6 +233,9 @@ func (m *machine) abortItem(node int32, item int, it *NodeState) {
 	}
 	if it.Phase.Active() && it.Attempt > 0 {
 		m.emit(Cancel{Node: node, Item: item, Attempt: it.Attempt, JobID: it.JobID})
+	}
+	if it.Phase == Retrying {
+		m.s.Retrying--
 	}
 	it.Phase = Aborted
 	it.End = m.now
