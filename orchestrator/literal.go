@@ -145,7 +145,7 @@ func formatFloat(f float64) string {
 // URI hash the same).
 func (l Literal) Canonical() []byte {
 	var b bytes.Buffer
-	l.writeCanonical(&b)
+	_ = l.encode(&b, true)
 	return b.Bytes()
 }
 
@@ -155,52 +155,63 @@ func (l Literal) Hash() string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-func (l Literal) writeCanonical(b *bytes.Buffer) {
-	tag := func(k string) { b.WriteString(`{"` + k + `":`) }
-	switch l.Kind {
-	case KindNone:
+// encode writes the one-key object naming the kind ({"int":7}) or null.
+// The canonical form differs from the wire form in two places only: floats
+// are strings in shortest round-trip form, and blobs are their digest.
+func (l Literal) encode(b *bytes.Buffer, canonical bool) error {
+	if l.Kind == KindNone {
 		b.WriteString("null")
-		return
+		return nil
+	}
+	if int(l.Kind) >= len(kindNames) {
+		return fmt.Errorf("literal of unknown kind %d", l.Kind)
+	}
+	b.WriteString(`{"` + l.Kind.String() + `":`)
+	switch l.Kind {
 	case KindInt:
-		tag("int")
 		b.WriteString(strconv.FormatInt(l.Int, 10))
 	case KindFloat:
-		tag("float")
-		writeJSONString(b, formatFloat(l.Flt))
+		if canonical || math.IsInf(l.Flt, 0) || math.IsNaN(l.Flt) {
+			writeJSONString(b, formatFloat(l.Flt))
+		} else {
+			enc, _ := json.Marshal(l.Flt)
+			b.Write(enc)
+		}
 	case KindString:
-		tag("string")
 		writeJSONString(b, l.Str)
 	case KindBool:
-		tag("bool")
 		b.WriteString(strconv.FormatBool(l.Bool))
 	case KindDatetime:
-		tag("datetime")
 		writeJSONString(b, l.Time.UTC().Format(time.RFC3339Nano))
 	case KindDuration:
-		tag("duration")
 		writeJSONString(b, durationSeconds(l.Dur))
 	case KindFile, KindDirectory:
-		tag(l.Kind.String())
-		if l.Blob.Digest != "" {
+		switch {
+		case !canonical:
+			enc, err := json.Marshal(l.Blob)
+			if err != nil {
+				return err
+			}
+			b.Write(enc)
+		case l.Blob.Digest != "":
 			writeJSONString(b, l.Blob.Digest)
-		} else {
+		default:
 			writeJSONString(b, "uri:"+l.Blob.URI)
 		}
 	case KindJSON:
-		tag("json")
 		b.WriteString(l.Str)
 	case KindList:
-		tag("list")
 		b.WriteByte('[')
 		for i, e := range l.List {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			e.writeCanonical(b)
+			if err := e.encode(b, canonical); err != nil {
+				return err
+			}
 		}
 		b.WriteByte(']')
 	case KindMap:
-		tag("map")
 		b.WriteByte('{')
 		for i, k := range sortedKeys(l.Map) {
 			if i > 0 {
@@ -208,11 +219,14 @@ func (l Literal) writeCanonical(b *bytes.Buffer) {
 			}
 			writeJSONString(b, k)
 			b.WriteByte(':')
-			l.Map[k].writeCanonical(b)
+			if err := l.Map[k].encode(b, canonical); err != nil {
+				return err
+			}
 		}
 		b.WriteByte('}')
 	}
 	b.WriteByte('}')
+	return nil
 }
 
 // durationSeconds renders d in seconds as a decimal string ("90", "1.5").
@@ -274,78 +288,9 @@ func canonicalJSON(text []byte) ([]byte, error) {
 // or null for none.
 func (l Literal) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
-	tag := func(k string) { b.WriteString(`{"` + k + `":`) }
-	switch l.Kind {
-	case KindNone:
-		return []byte("null"), nil
-	case KindInt:
-		tag("int")
-		b.WriteString(strconv.FormatInt(l.Int, 10))
-	case KindFloat:
-		if math.IsInf(l.Flt, 0) || math.IsNaN(l.Flt) {
-			tag("float")
-			writeJSONString(&b, formatFloat(l.Flt))
-			break
-		}
-		tag("float")
-		enc, _ := json.Marshal(l.Flt)
-		b.Write(enc)
-	case KindString:
-		tag("string")
-		writeJSONString(&b, l.Str)
-	case KindBool:
-		tag("bool")
-		b.WriteString(strconv.FormatBool(l.Bool))
-	case KindDatetime:
-		tag("datetime")
-		writeJSONString(&b, l.Time.UTC().Format(time.RFC3339Nano))
-	case KindDuration:
-		tag("duration")
-		writeJSONString(&b, durationSeconds(l.Dur))
-	case KindFile, KindDirectory:
-		tag(l.Kind.String())
-		enc, err := json.Marshal(l.Blob)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(enc)
-	case KindJSON:
-		tag("json")
-		b.WriteString(l.Str)
-	case KindList:
-		tag("list")
-		b.WriteByte('[')
-		for i, e := range l.List {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			enc, err := e.MarshalJSON()
-			if err != nil {
-				return nil, err
-			}
-			b.Write(enc)
-		}
-		b.WriteByte(']')
-	case KindMap:
-		tag("map")
-		b.WriteByte('{')
-		for i, k := range sortedKeys(l.Map) {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONString(&b, k)
-			b.WriteByte(':')
-			enc, err := l.Map[k].MarshalJSON()
-			if err != nil {
-				return nil, err
-			}
-			b.Write(enc)
-		}
-		b.WriteByte('}')
-	default:
-		return nil, fmt.Errorf("literal of unknown kind %d", l.Kind)
+	if err := l.encode(&b, false); err != nil {
+		return nil, err
 	}
-	b.WriteByte('}')
 	return b.Bytes(), nil
 }
 
