@@ -17,7 +17,7 @@ import (
 const (
 	InputsFile  = "inputs.json"  // the Attempt; written by the engine before dispatch
 	ClaimFile   = "claim.json"   // the Claim; created if absent by the runner that runs the attempt
-	LogFile     = "log.txt"      // the task's combined stdout and stderr
+	LogFile     = "log.txt"      // the task's combined stdout and stderr; none when it printed nothing (read a missing one as empty)
 	OutputsFile = "outputs.json" // the Outputs; the last object of a successful attempt
 	ErrorFile   = "error.json"   // the Failure; the last object of a failed attempt
 	OutputsDir  = "outputs/"     // uploaded file and directory outputs

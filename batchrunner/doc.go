@@ -7,7 +7,7 @@
 //
 //	inputs.json   the Attempt: task template and input literals (written by the engine)
 //	claim.json    which job runs it (create-if-absent: a duplicate job exits at once)
-//	log.txt       the task's combined stdout and stderr
+//	log.txt       the task's combined stdout and stderr (absent when it printed nothing)
 //	outputs/...   file and directory outputs, with SHA-256 digests
 //	outputs.json  the outputs; written last, its creation is the completion event
 //	error.json    or the failure: kind, exit code, signal, message, log tail

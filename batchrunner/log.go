@@ -14,26 +14,39 @@ import (
 	"github.com/aloft-run/aloft/store"
 )
 
-// logSink takes the task's combined output: it keeps all of it in a local
-// file (uploaded as log.txt), the last few KiB for error.json, and passes
-// each line on to the caller's writer.
+// logSpill is how much output a logSink keeps in memory before it moves
+// the log to its local file.
+const logSpill = 1 << 20
+
+// logSink takes the task's combined output: it keeps all of it (in memory
+// while it is small, then in a local file, uploaded as log.txt), the last
+// few KiB for error.json, and passes each line on to the caller's writer.
+// A task that prints nothing costs no file at all: creating files is what
+// a short task's overhead is made of on many file systems.
 type logSink struct {
-	path string
-	out  io.Writer
+	path     string // the local file, made when the log outgrows spillAt
+	spillAt  int    // logSpill; 0: the file from the first byte
+	keepFile bool   // close leaves the file (KeepWorkDir)
+	out      io.Writer
 
 	mu        sync.Mutex
-	file      *os.File
+	buf       []byte   // the whole log while file is nil
+	file      *os.File // nil until the log spills
+	size      int64    // bytes written so far
+	spillErr  error    // the spill failed: the log is incomplete
 	tail      []byte
 	truncated bool // tail lost its beginning
 	dirty     bool // written since the last upload
 }
 
-func newLogSink(path string, out io.Writer) (*logSink, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o666)
-	if err != nil {
-		return nil, fmt.Errorf("make log file: %w", err)
+// newLogSink makes a sink whose local file, if it needs one, is path.
+// With keepFile the whole log goes to the file, which close leaves behind.
+func newLogSink(path string, out io.Writer, keepFile bool) *logSink {
+	l := &logSink{path: path, out: out, spillAt: logSpill, keepFile: keepFile}
+	if keepFile {
+		l.spillAt = 0
 	}
-	return &logSink{path: path, out: out, file: f}, nil
+	return l
 }
 
 // consume reads r to its end, line by line.
@@ -54,7 +67,7 @@ func (l *logSink) consume(r io.Reader) {
 func (l *logSink) write(b []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, _ = l.file.Write(b)
+	l.keep(b)
 	l.dirty = true
 	l.tail = append(l.tail, b...)
 	if len(l.tail) > 2*logTailBytes {
@@ -85,11 +98,52 @@ func (l *logSink) tailString() string {
 	return string(t)
 }
 
-// upload writes what the log holds so far to key.
+// keep appends b to the log: to the buffer, or to the file once the log
+// has outgrown spillAt. The caller holds l.mu.
+func (l *logSink) keep(b []byte) {
+	l.size += int64(len(b))
+	if l.file == nil && l.spillErr == nil && len(l.buf)+len(b) > l.spillAt {
+		f, err := os.OpenFile(l.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o666)
+		if err == nil {
+			_, err = f.Write(l.buf)
+		}
+		if err != nil {
+			l.spillErr = fmt.Errorf("log file: %w", err)
+			if f != nil {
+				_ = f.Close()
+			}
+		} else {
+			l.file, l.buf = f, nil
+		}
+	}
+	switch {
+	case l.file != nil:
+		_, _ = l.file.Write(b)
+	case l.spillErr == nil:
+		l.buf = append(l.buf, b...)
+	}
+}
+
+// upload writes what the log holds so far to key. A log that is still
+// empty is not written: readers take a missing log.txt for no output.
 func (l *logSink) upload(ctx context.Context, st store.Store, key string) error {
 	l.mu.Lock()
 	l.dirty = false
+	size, buf, spilled, serr := l.size, l.buf, l.file != nil, l.spillErr
 	l.mu.Unlock()
+	if serr != nil {
+		return fmt.Errorf("upload log: %w", serr)
+	}
+	if size == 0 {
+		return nil
+	}
+	if !spilled {
+		// buf only grows by appending: the bytes seen here stay as they are.
+		if _, err := st.Put(ctx, key, bytes.NewReader(buf), store.PutOptions{}); err != nil {
+			return fmt.Errorf("upload log: %w", err)
+		}
+		return nil
+	}
 	f, err := os.Open(l.path)
 	if err != nil {
 		return fmt.Errorf("upload log: %w", err)
@@ -140,8 +194,17 @@ func (l *logSink) flushEvery(ctx context.Context, st store.Store, key string, pe
 	}
 }
 
+// close closes the local file, if the log spilled to one, and removes it
+// unless it is to be kept.
 func (l *logSink) close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_ = l.file.Close()
+	if l.file != nil {
+		_ = l.file.Close()
+		if !l.keepFile {
+			_ = os.Remove(l.path)
+		}
+		l.file = nil
+	}
+	l.buf = nil
 }

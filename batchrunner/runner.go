@@ -34,6 +34,9 @@ type RunOptions struct {
 	JobID       string // recorded in claim.json, outputs.json and error.json
 	WorkDir     string // where the attempt's scratch directory is made; default os.TempDir()
 	KeepWorkDir bool   // leave the scratch directory behind (debugging)
+	// Scratch, if set, recycles scratch directories between the attempts
+	// this process runs (see ScratchPool).
+	Scratch *ScratchPool
 	// Log receives the task's combined output, one Write per line (a line
 	// always ends in "\n"). Nil discards it; log.txt gets it either way.
 	Log  io.Writer
@@ -84,7 +87,7 @@ func (o RunOptions) withDefaults() RunOptions {
 // the command (no shell), runs the task in its own process group under its
 // timeout and memory limit, streams its output, validates and uploads the
 // declared outputs, and writes outputs.json, or error.json when the task
-// failed. log.txt is written before either.
+// failed. log.txt, if the task printed anything, is written before either.
 //
 // Run returns nil when the attempt is claimed by another job or already has
 // a result (it then does nothing), and whenever the task itself failed (the
@@ -143,18 +146,24 @@ func failf(kind orchestrator.ErrorKind, format string, args ...any) *taskError {
 }
 
 func (r *runner) run(ctx context.Context) error {
-	work, err := os.MkdirTemp(r.opt.WorkDir, "aloft-"+safeName(r.a.Exec+"-"+r.a.Label())+"-")
-	if err != nil {
-		return fmt.Errorf("run %s: make scratch directory: %w", r.prefix, err)
+	prefix := "aloft-" + safeName(r.a.Exec+"-"+r.a.Label()) + "-"
+	scratch, ok := r.opt.Scratch.take(r.opt.WorkDir, prefix)
+	if !ok {
+		var err error
+		if scratch, err = makeScratch(r.opt.WorkDir, prefix); err != nil {
+			return fmt.Errorf("run %s: make scratch directory: %w", r.prefix, err)
+		}
 	}
-	r.work = work
+	r.work = scratch.path
 	if !r.opt.KeepWorkDir {
-		defer os.RemoveAll(work)
+		defer func() {
+			if r.opt.Scratch.put(scratch) {
+				return
+			}
+			_ = os.RemoveAll(scratch.path)
+		}()
 	}
-	r.log, err = newLogSink(filepath.Join(work, "log.txt"), r.opt.Log)
-	if err != nil {
-		return fmt.Errorf("run %s: %w", r.prefix, err)
-	}
+	r.log = newLogSink(filepath.Join(r.work, "log.txt"), r.opt.Log, r.opt.KeepWorkDir)
 	defer r.log.close()
 
 	outputs, peak, terr, err := r.attempt(ctx)
@@ -188,12 +197,7 @@ func (r *runner) run(ctx context.Context) error {
 // aloft's machinery.
 func (r *runner) attempt(ctx context.Context) (map[string]orchestrator.Literal, int64, *taskError, error) {
 	task := &r.a.Task
-	inDir, outDir := filepath.Join(r.work, "inputs"), filepath.Join(r.work, "outputs")
-	for _, d := range []string{inDir, outDir} {
-		if err := os.Mkdir(d, 0o777); err != nil {
-			return nil, 0, nil, fmt.Errorf("make scratch directory: %w", err)
-		}
-	}
+	inDir, outDir := filepath.Join(r.work, scratchInputs), filepath.Join(r.work, scratchOutputs)
 	f := &fetcher{st: r.st, client: r.opt.HTTPClient, taskDir: task.Dir}
 	values, terr, err := f.fetchAll(ctx, r.a.Inputs, inDir)
 	if terr != nil || err != nil {

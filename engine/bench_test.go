@@ -61,6 +61,7 @@ func benchShape(b *testing.B, shape string, n int, cached bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	saves := 0
 	runOnce := func(root string) {
 		st, err := dirstore.Open(root)
 		if err != nil {
@@ -70,7 +71,7 @@ func benchShape(b *testing.B, shape string, n int, cached bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex})
+		eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex, Observe: func(*orchestrator.State) { saves++ }})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -94,6 +95,7 @@ func benchShape(b *testing.B, shape string, n int, cached bool) {
 		if cached {
 			b.StopTimer()
 			runOnce(root)
+			saves = 0
 			b.StartTimer()
 		}
 		runOnce(root)
@@ -103,6 +105,7 @@ func benchShape(b *testing.B, shape string, n int, cached bool) {
 			b.StartTimer()
 		}
 	}
+	b.ReportMetric(float64(saves)/float64(b.N), "saves/op")
 }
 
 func BenchmarkColdChain100(b *testing.B)  { benchShape(b, "chain", 100, false) }

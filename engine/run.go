@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,11 +23,27 @@ const maxConflicts = 8
 // no notification came (stores without notifications, missed ones).
 const pollEvery = time.Second
 
+// persistDelay is how long the loop may hold applied events unsaved while
+// they ask for nothing that must wait for a save (a Dispatch, a Cancel, the
+// end of the run): acknowledgements, starts and results of attempts whose
+// successors are not ready yet, cache writes. Decision 5 lets the local
+// engine group events per short window; a wide fan-out then saves its
+// state (whose size grows with the workflow) a few dozen times a second
+// instead of once per event.
+const persistDelay = 20 * time.Millisecond
+
 // Run drives an execution from its saved state until it ends, and returns
 // the final state. Cancelling ctx cancels the execution (it ends aborted);
 // store operations are not cut short by that. With resume, attempts that a
 // previous engine left running without a result are failed as interrupted
 // (a system error, retried with the next attempt number).
+//
+// The loop applies events as they come and saves the state (if-match)
+// before it carries out any command with an effect: persist, then act.
+// Cache lookups, which only read, are answered at once and their answers
+// applied in the same batch, so a node that becomes ready is looked up and
+// dispatched with one save. Events that ask for nothing urgent wait up to
+// persistDelay for company.
 func (e *Engine) Run(ctx context.Context, ref Ref, resume bool) (_ orchestrator.State, err error) {
 	sctx := context.WithoutCancel(ctx)
 	l, err := e.load(sctx, ref)
@@ -45,6 +62,11 @@ func (e *Engine) Run(ctx context.Context, ref Ref, resume bool) (_ orchestrator.
 	}
 	defer r.stopTimers()
 	var events []orchestrator.Event
+	type attemptKey struct {
+		node          int32
+		item, attempt int
+	}
+	ended := map[attemptKey]bool{} // attempts the resume settles: not to be dispatched again
 	if resume {
 		for _, a := range orchestrator.ActiveAttempts(l.state) {
 			ev, err := r.resultEvent(sctx, a.Node, a.Item, a.Attempt)
@@ -55,70 +77,149 @@ func (e *Engine) Run(ctx context.Context, ref Ref, resume bool) (_ orchestrator.
 				ev = orchestrator.AttemptFailed{Node: a.Node, Item: a.Item, Attempt: a.Attempt, Kind: orchestrator.ErrSystem,
 					Message: "interrupted: the engine stopped while the attempt ran"}
 			}
+			ended[attemptKey{a.Node, a.Item, a.Attempt}] = true
 			events = append(events, ev)
 		}
 	}
 	if e.cfg.Observe != nil {
 		e.cfg.Observe(&l.state)
 	}
-	events = append(events, r.act(sctx, orchestrator.PendingCommands(l.state))...)
+	// The saved state's intentions: lookups are answered in the first batch,
+	// the rest (dispatches not acknowledged, the finish of an ended run) were
+	// saved already.
+	for _, c := range orchestrator.PendingCommands(l.state) {
+		switch c := c.(type) {
+		case orchestrator.LookupCache:
+			events = append(events, r.lookup(sctx, c))
+			continue
+		case orchestrator.Dispatch:
+			if ended[attemptKey{c.Node, c.Item, c.Attempt}] {
+				continue // failed as interrupted above: its retry is dispatched instead
+			}
+		}
+		events = append(events, r.act(sctx, []orchestrator.Command{c})...)
+	}
 	cancelled := false
-	for !l.state.Phase.Terminal() {
+	done := ctx.Done() // nil once the cancel is applied: nothing more to see there
+	// Timers are reused (Go 1.23 semantics: a Reset timer delivers no stale
+	// tick).
+	saveTimer, pollTimer := time.NewTimer(time.Hour), time.NewTimer(time.Hour)
+	defer saveTimer.Stop()
+	defer pollTimer.Stop()
+	for {
+		if r.l.state.Phase.Terminal() && !r.dirty() {
+			return r.l.state, nil
+		}
 		if len(events) == 0 {
+			var due <-chan time.Time
+			if r.dirty() {
+				saveTimer.Reset(max(0, persistDelay-time.Since(r.dirtyAt)))
+				due = saveTimer.C
+			}
+			pollTimer.Reset(pollEvery)
 			select {
 			case <-r.q.signal:
-			case <-time.After(pollEvery):
+			case <-due:
+			case <-pollTimer.C:
 				polled, err := r.poll(sctx)
 				if err != nil {
-					return l.state, err
+					return r.l.state, err
 				}
 				events = append(events, polled...)
-			case <-ctx.Done():
+			case <-done:
 			}
 		}
 		if ctx.Err() != nil && !cancelled {
-			cancelled = true
+			cancelled, done = true, nil
 			events = append(events, orchestrator.CancelRequested{Reason: "cancelled by the user"})
 		}
 		more, err := r.drainQueue(sctx)
 		if err != nil {
-			return l.state, err
+			return r.l.state, err
 		}
 		events = append(events, more...)
-		if len(events) == 0 {
+		r.step(sctx, events)
+		events = nil
+		if !r.mustSave() {
 			continue
 		}
-		cmds, err := r.apply(sctx, events)
+		cmds, err := r.save(sctx)
 		if err != nil {
-			return l.state, err
+			return r.l.state, err
 		}
 		events = r.act(sctx, cmds)
 	}
-	return l.state, nil
 }
 
-// apply steps a batch of events, persists once, and returns the commands.
-// On a lost race it reloads and re-applies the batch.
-func (r *runner) apply(ctx context.Context, events []orchestrator.Event) ([]orchestrator.Command, error) {
-	for try := 0; ; try++ {
-		var cmds []orchestrator.Command
+// step applies events to the state in memory. Cache lookups it asks for
+// are answered and applied at once (they only read); wake-ups are set;
+// every other command is held until the state that asked for it is saved.
+func (r *runner) step(ctx context.Context, events []orchestrator.Event) {
+	if len(events) == 0 {
+		return
+	}
+	now := r.e.cfg.Now()
+	for len(events) > 0 {
+		ev := events[0]
+		events = events[1:]
 		seq := r.l.state.Seq
-		now := r.e.cfg.Now()
-		for _, ev := range events {
-			var c []orchestrator.Command
-			r.l.state, c = orchestrator.Step(r.l.state, ev, now)
-			cmds = append(cmds, c...)
+		var cmds []orchestrator.Command
+		r.l.state, cmds = orchestrator.Step(r.l.state, ev, now)
+		if r.l.state.Seq == seq && len(cmds) == 0 {
+			continue // stale or duplicate: nothing to replay
 		}
-		if r.l.state.Seq == seq {
-			return cmds, nil // nothing changed: nothing to save
+		r.unsaved = append(r.unsaved, ev)
+		if r.l.state.Seq != seq && r.dirtyAt.IsZero() {
+			r.dirtyAt = time.Now()
 		}
+		for _, c := range cmds {
+			switch c := c.(type) {
+			case orchestrator.LookupCache:
+				events = append(events, r.lookup(ctx, c))
+			case orchestrator.Wake:
+				r.wakeAt(c.At)
+			default:
+				r.held = append(r.held, c)
+			}
+		}
+	}
+}
+
+// dirty reports whether the state in memory is ahead of the saved one.
+func (r *runner) dirty() bool { return !r.dirtyAt.IsZero() }
+
+// mustSave reports whether the loop must save now: a held command has an
+// effect that must not wait (a dispatch, a cancel, the end), the run
+// ended, or the oldest unsaved change waited persistDelay. Held commands
+// of a state that did not change (none expected) are acted on at once.
+func (r *runner) mustSave() bool {
+	if !r.dirty() {
+		return len(r.held) > 0
+	}
+	if r.l.state.Phase.Terminal() || time.Since(r.dirtyAt) >= persistDelay {
+		return true
+	}
+	for _, c := range r.held {
+		switch c.(type) {
+		case orchestrator.Dispatch, orchestrator.Cancel, orchestrator.Finish, orchestrator.Notify:
+			return true
+		}
+	}
+	return false
+}
+
+// save persists the state if it changed and hands back the held commands,
+// dispatches first (a task starts while the rest is done). On a lost race
+// it reloads the state and applies the unsaved events again.
+func (r *runner) save(ctx context.Context) ([]orchestrator.Command, error) {
+	for try := 0; r.dirty(); try++ {
 		err := r.e.persist(ctx, r.l)
 		if err == nil {
 			r.commit.mark()
 			if r.e.cfg.Observe != nil {
 				r.e.cfg.Observe(&r.l.state)
 			}
-			return cmds, nil
+			break
 		}
 		if !errors.Is(err, store.ErrConflict) || try >= maxConflicts {
 			return nil, err
@@ -127,18 +228,38 @@ func (r *runner) apply(ctx context.Context, events []orchestrator.Event) ([]orch
 		if lerr != nil {
 			return nil, lerr
 		}
-		r.l = l
+		events := r.unsaved
+		r.l, r.unsaved, r.held, r.dirtyAt = l, nil, nil, time.Time{}
+		r.step(ctx, events)
 	}
+	cmds := r.held
+	r.unsaved, r.held, r.dirtyAt = nil, nil, time.Time{}
+	slices.SortStableFunc(cmds, func(a, b orchestrator.Command) int {
+		_, da := a.(orchestrator.Dispatch)
+		_, db := b.(orchestrator.Dispatch)
+		switch {
+		case da && !db:
+			return -1
+		case db && !da:
+			return 1
+		}
+		return 0
+	})
+	return cmds, nil
 }
 
 // runner is one Run in progress.
 type runner struct {
 	e    *Engine
-	l    *loaded
+	l    *loaded // the state in memory, possibly ahead of the saved one
 	q    *queue
 	mu   sync.Mutex
 	tmrs []*time.Timer
 	jobs map[string]string // attempt prefix -> job id, for cancels before the ack is saved
+
+	unsaved []orchestrator.Event   // applied since the last save, to apply again after a lost race
+	held    []orchestrator.Command // asked for since the last save, carried out after it
+	dirtyAt time.Time              // when the state first changed since the last save; zero: saved
 
 	commit *committer
 }

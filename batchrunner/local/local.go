@@ -62,6 +62,8 @@ type Executor struct {
 	opt Options
 	log *lockedWriter
 	dkr *dockerConfig // nil: process mode
+	// scratch recycles the attempts' scratch directories (process mode).
+	scratch *batchrunner.ScratchPool
 
 	mu      sync.Mutex
 	free    capacity
@@ -116,10 +118,11 @@ func New(st store.Store, opt Options) (*Executor, error) {
 		opt.NewJobID = randomJobID
 	}
 	e := &Executor{
-		st:   st,
-		opt:  opt,
-		log:  &lockedWriter{w: opt.Log},
-		jobs: make(map[string]*job),
+		st:      st,
+		opt:     opt,
+		log:     &lockedWriter{w: opt.Log},
+		jobs:    make(map[string]*job),
+		scratch: batchrunner.NewScratchPool(),
 	}
 	e.total = capacity{slots: opt.MaxParallel, cpu: opt.CPUMilli, mem: opt.MemoryBytes, gpus: append([]int(nil), opt.GPUs...)}
 	e.free = e.total
@@ -197,8 +200,12 @@ func (e *Executor) Cancel(ctx context.Context, jobID string) error {
 	return e.fail(ctx, j, orchestrator.ErrSystem, "cancelled")
 }
 
-// Wait blocks until every submitted job has finished.
-func (e *Executor) Wait() { e.running.Wait() }
+// Wait blocks until every submitted job has finished, then removes the
+// scratch directories kept for reuse.
+func (e *Executor) Wait() {
+	e.running.Wait()
+	e.scratch.Drain()
+}
 
 // scheduleLocked starts queued jobs, in order, while the head fits.
 func (e *Executor) scheduleLocked() {
@@ -241,7 +248,7 @@ func (e *Executor) runJob(ctx context.Context, j *job) {
 		err = e.runDocker(ctx, j, out)
 	} else {
 		err = batchrunner.Run(ctx, withoutSync(e.st), j.spec.Prefix, batchrunner.RunOptions{
-			JobID: j.id, WorkDir: e.opt.WorkDir, Log: out, GPUs: j.gpus, Env: e.opt.Env,
+			JobID: j.id, WorkDir: e.opt.WorkDir, Scratch: e.scratch, Log: out, GPUs: j.gpus, Env: e.opt.Env,
 			HTTPClient: e.opt.HTTPClient, Now: e.opt.Now, Memory: e.opt.Memory,
 		})
 	}

@@ -51,6 +51,8 @@ type Store struct {
 	opts    Options
 
 	stripes [lockStripes]sync.Mutex // see withLock
+	pool    tmpPool                 // unnamed temp files made ahead (tmppool.go)
+	dirs    dirPool                 // directories made ahead (dirpool.go)
 
 	mu      sync.Mutex              // guards the fields below
 	digests map[string]cachedDigest // by absolute path
@@ -148,7 +150,8 @@ func (s *Store) keyOfPath(p string) (string, bool) {
 }
 
 // removeStaleTemps deletes temp files left by writers that were killed
-// before they could clean up. Best effort.
+// before they could clean up, and pre-made directories of processes that
+// are gone. Best effort.
 func (s *Store) removeStaleTemps(before time.Time) {
 	entries, err := os.ReadDir(s.tmpDir)
 	if err != nil {
@@ -156,7 +159,7 @@ func (s *Store) removeStaleTemps(before time.Time) {
 	}
 	for _, e := range entries {
 		info, err := e.Info()
-		if err == nil && info.ModTime().Before(before) {
+		if err == nil && (info.ModTime().Before(before) || e.IsDir() && isDeadProcessDir(e.Name())) {
 			_ = os.Remove(filepath.Join(s.tmpDir, e.Name()))
 		}
 	}

@@ -30,6 +30,9 @@ func openT(t testing.TB, root string, opts Options) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if tt, ok := t.(*testing.T); ok {
+		tt.Cleanup(s.waitDirs) // before the temp directory goes
+	}
 	return s
 }
 

@@ -17,6 +17,17 @@
 // hashed onto them), while they check and rename; so any number of processes
 // may share one root. IfMatch on a missing key returns store.ErrConflict.
 //
+// On Linux the temp file is an unnamed one (O_TMPFILE in the hidden
+// directory, linked into place, or named there first for a rename), taken
+// from a small pool that a goroutine refills: making a file is most of what
+// a small Put costs on some file systems, and off the writer's path it
+// costs a chain of dependent writes nothing. A store that is busy (being
+// group-committed, making directories in quick succession) also moves
+// directories made ahead into place instead of making them (dirpool.go). A
+// Put that replaces a file keeps the old version open across the rename
+// and closes it on another goroutine, so freeing it is not on its path
+// either.
+//
 // The ETag is the sha256 hex of the content (and Digest is "sha256:" and
 // the same hex), as S3's ETag is the MD5 of a simple upload: rewriting
 // identical bytes keeps the ETag, so IfMatch guards against changed
@@ -32,9 +43,12 @@
 // survives the process. Put does not fsync. The store remembers the files
 // and directories it changed, and Sync (store.Syncer) fsyncs them once,
 // files before directories: a shell persists a batch, calls Sync, then acts
-// (one fsync per commit, not per object). A power loss may lose, or leave
-// empty, what was written after the last Sync. Options.SyncEveryPut makes
-// every Put durable before it returns, for callers that cannot group.
+// (one fsync per commit, not per object). With many changed paths, Sync on
+// Linux calls syncfs(2) once per file system instead, which makes the same
+// writes durable in one commit (and flushes whatever else is dirty there).
+// A power loss may lose, or leave empty, what was written after the last
+// Sync. Options.SyncEveryPut makes every Put durable before it returns, for
+// callers that cannot group.
 //
 // # Events
 //

@@ -405,11 +405,29 @@ func TestOpenRemovesStaleTemps(t *testing.T) {
 	if err := os.Chtimes(stale, old, old); err != nil {
 		t.Fatal(err)
 	}
+	// Directories made ahead by a process that is gone, and by a live one.
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	deadDir := filepath.Join(tmp, fmt.Sprintf("%s%d-x", dirPrefix, gone.Process.Pid))
+	liveDir := filepath.Join(tmp, fmt.Sprintf("%s%d-x", dirPrefix, os.Getpid()))
+	for _, d := range []string{deadDir, liveDir} {
+		if err := os.Mkdir(d, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
 	openT(t, root, Options{})
 	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stale temp file kept: %v", err)
 	}
 	if _, err := os.Stat(fresh); err != nil {
 		t.Errorf("fresh temp file (maybe a live writer's) removed: %v", err)
+	}
+	if _, err := os.Stat(deadDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("directory made ahead by a dead process kept: %v", err)
+	}
+	if _, err := os.Stat(liveDir); err != nil {
+		t.Errorf("directory made ahead by a live process removed: %v", err)
 	}
 }

@@ -58,10 +58,11 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, opts store.Put
 		dirs, err = s.installNew(t, key, path)
 	case opts.IfMatch != "":
 		err = s.withLock(key, func() error {
-			cur, err := s.currentETag(path)
+			cur, old, err := s.currentETag(path)
 			if err != nil {
 				return err
 			}
+			defer closeLater(old)
 			if cur != opts.IfMatch {
 				return store.ErrConflict
 			}
@@ -70,6 +71,8 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, opts store.Put
 		})
 	default:
 		err = s.withLock(key, func() (err error) {
+			old, _ := openNoBlock(path) // nil if absent
+			defer closeLater(old)
 			dirs, err = s.installReplace(t, key, path)
 			return err
 		})
@@ -114,30 +117,69 @@ func (s *Store) afterInstall(ctx context.Context, t *tempFile, key, path string,
 
 // currentETag hashes the file at path afresh: a conditional write never
 // trusts the digest cache, whose (inode, size, mtime, ctime) key another
-// process's quick rewrites could in principle reproduce.
-func (s *Store) currentETag(path string) (string, error) {
-	f, err := os.Open(path)
+// process's quick rewrites could in principle reproduce. It returns the
+// file still open, for closeLater (nil with an error).
+func (s *Store) currentETag(path string) (string, *os.File, error) {
+	f, err := openNoBlock(path)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		return "", store.ErrConflict
+		return "", nil, store.ErrConflict
 	}
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	defer f.Close()
 	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = store.ErrConflict
+	}
+	var sum string
+	if err == nil {
+		_, sum, err = s.hashOpen(path, f, idOf(fi))
+	}
 	if err != nil {
-		return "", err
+		f.Close()
+		return "", nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		return "", store.ErrConflict
+	return sum, f, nil
+}
+
+// openNoBlock opens path for reading without waiting for a writer, should
+// it be a FIFO someone put in the store's tree.
+func openNoBlock(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
+
+// closeLater closes f on another goroutine. A Put that replaces a file
+// holds the old version open across the rename, so that the rename does
+// not free the old inode and its blocks (costly on some file systems) on
+// the writer's path: the last close does, off it.
+func closeLater(f *os.File) {
+	if f != nil {
+		go f.Close()
 	}
-	_, sum, err := s.hashOpen(path, f, idOf(fi))
-	return sum, err
 }
 
 // installNew links the temp file to path; ErrConflict if path exists.
 func (s *Store) installNew(t *tempFile, key, path string) ([]string, error) {
 	undo := s.expectOwnWrite(key, path, t.id)
+	if t.name == "" { // unnamed: linkat gives it the name, if absent
+		dirs, err := s.withParent(path, func() error { return linkUnnamed(t.f, path) })
+		switch {
+		case err == nil:
+			return dirs, nil
+		case errors.Is(err, fs.ErrExist):
+			undo()
+			return nil, store.ErrConflict
+		case !noHardLinks(err):
+			undo()
+			return nil, err
+		}
+		// No hard links here: name it, and check and rename as below.
+		undo()
+		if err := s.nameTemp(t); err != nil {
+			return nil, err
+		}
+		undo = s.expectOwnWrite(key, path, t.id) // a copy has another identity
+	}
 	dirs, err := s.withParent(path, func() error { return os.Link(t.name, path) })
 	switch {
 	case err == nil:
@@ -146,7 +188,7 @@ func (s *Store) installNew(t *tempFile, key, path string) ([]string, error) {
 		return dirs, nil
 	case errors.Is(err, fs.ErrExist):
 		err = store.ErrConflict
-	case errors.Is(err, errors.ErrUnsupported) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EMLINK):
+	case noHardLinks(err):
 		// No hard links here (some FUSE and FAT file systems): check and
 		// rename under the key's lock, which every dirstore writer takes.
 		err = s.withLock(key, func() error {
@@ -167,9 +209,20 @@ func (s *Store) installNew(t *tempFile, key, path string) ([]string, error) {
 	return nil, err
 }
 
+// noHardLinks reports whether a link failed because the file system has no
+// hard links.
+func noHardLinks(err error) bool {
+	return errors.Is(err, errors.ErrUnsupported) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EMLINK)
+}
+
 // installReplace renames the temp file onto path. The caller holds the
 // key's lock.
 func (s *Store) installReplace(t *tempFile, key, path string) ([]string, error) {
+	if t.name == "" {
+		if err := s.nameTemp(t); err != nil {
+			return nil, err
+		}
+	}
 	undo := s.expectOwnWrite(key, path, t.id)
 	dirs, err := s.withParent(path, func() error { return os.Rename(t.name, path) })
 	if err != nil {
@@ -193,7 +246,7 @@ func (s *Store) withParent(path string, place func() error) ([]string, error) {
 		if err == nil || !errors.Is(err, fs.ErrNotExist) || attempt == 8 {
 			return dirs, err
 		}
-		if err := os.MkdirAll(parent, 0o777); err != nil {
+		if err := s.mkdirAll(parent); err != nil {
 			return dirs, err
 		}
 		for d := filepath.Dir(parent); len(d) >= len(s.root); d = filepath.Dir(d) {
@@ -209,18 +262,25 @@ func (s *Store) withParent(path string, place func() error) ([]string, error) {
 // into place.
 type tempFile struct {
 	f       *os.File
-	name    string
+	name    string // in the temp directory; "" while the file is unnamed
 	sum     string // sha256 hex
 	id      fileID // stable identity (no ctime), as the watcher will see it
-	removed bool
+	removed bool   // name is gone (installed or removed)
 }
 
 func (s *Store) writeTemp(ctx context.Context, r io.Reader) (*tempFile, error) {
-	f, err := s.createTemp()
+	t := &tempFile{}
+	f, unnamed, err := s.takeUnnamed()
+	if err == nil && !unnamed {
+		f, err = s.createTemp()
+		if err == nil {
+			t.name = f.Name()
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	t := &tempFile{f: f, name: f.Name()}
+	t.f = f
 	h := sha256.New()
 	_, err = copyBuffered(io.MultiWriter(f, h), ctxReader{ctx, r})
 	if err == nil && s.opts.SyncEveryPut {
@@ -239,14 +299,50 @@ func (s *Store) writeTemp(ctx context.Context, r io.Reader) (*tempFile, error) {
 	return t, nil
 }
 
+// nameTemp gives an unnamed temp file a name in the temp directory, for a
+// rename; where that fails, it copies the content to a named temp file.
+func (s *Store) nameTemp(t *tempFile) error {
+	for range 8 {
+		name := filepath.Join(s.tmpDir, "put-"+randomHex())
+		err := linkUnnamed(t.f, name)
+		if err == nil {
+			t.name = name
+			return nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			break
+		}
+	}
+	f, err := s.createTemp()
+	if err != nil {
+		return err
+	}
+	if _, err := t.f.Seek(0, io.SeekStart); err == nil {
+		_, err = copyBuffered(f, struct{ io.Reader }{t.f})
+	}
+	if err == nil && s.opts.SyncEveryPut {
+		err = f.Sync()
+	}
+	var fi fs.FileInfo
+	if err == nil {
+		fi, err = f.Stat()
+	}
+	if err != nil {
+		f.Close()
+		_ = os.Remove(f.Name())
+		return err
+	}
+	t.f.Close()
+	t.f, t.name, t.id = f, f.Name(), idOf(fi).stable()
+	return nil
+}
+
 // createTemp makes a new file in the temp directory with the permissions an
 // ordinary file gets (0666 less the umask), unlike os.CreateTemp's 0600:
 // objects are meant to be read by other programs.
 func (s *Store) createTemp() (*os.File, error) {
-	var b [12]byte
 	for {
-		_, _ = rand.Read(b[:])
-		name := filepath.Join(s.tmpDir, "put-"+hex.EncodeToString(b[:]))
+		name := filepath.Join(s.tmpDir, "put-"+randomHex())
 		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -261,16 +357,23 @@ func (s *Store) createTemp() (*os.File, error) {
 	}
 }
 
-// discard closes the temp file and removes it unless it was installed.
+func randomHex() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// discard closes the temp file and removes its name unless it was
+// installed (an unnamed file goes with its descriptor).
 func (t *tempFile) discard() {
 	if t.f != nil {
 		t.f.Close()
 		t.f = nil
 	}
-	if !t.removed {
+	if !t.removed && t.name != "" {
 		_ = os.Remove(t.name)
-		t.removed = true
 	}
+	t.removed = true
 }
 
 // ctxReader stops a long copy when its context is done.

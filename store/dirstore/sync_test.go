@@ -72,3 +72,25 @@ func TestSyncEveryPutLeavesNothingDirty(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSyncManyPathsAtOnce(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, t.TempDir(), Options{})
+	for i := range syncfsFrom + 3 {
+		putT(t, s, "many/"+string(rune('a'+i%26))+"/"+string(rune('a'+i/26)), "x", store.PutOptions{})
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.Sync(cctx); err == nil {
+		t.Errorf("Sync with a cancelled context succeeded")
+	}
+	if files, _ := dirtyCounts(s); files != syncfsFrom+3 {
+		t.Errorf("after a failed Sync: %d dirty files, want %d kept", files, syncfsFrom+3)
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	if files, dirs := dirtyCounts(s); files != 0 || dirs != 0 {
+		t.Errorf("after Sync: %d dirty files, %d dirty dirs; want none", files, dirs)
+	}
+}
