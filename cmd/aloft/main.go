@@ -13,6 +13,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -47,7 +48,12 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	code := run(ctx, os.Args[1:], Stdio{Out: os.Stdout, Err: os.Stderr, Env: readEnv()})
+	// Stdout carries only final reports (tables, JSON): buffer it so a
+	// 1,000-row table is a few writes, not a thousand. Stderr (progress,
+	// task output) stays unbuffered.
+	out := bufio.NewWriterSize(os.Stdout, 64<<10)
+	code := run(ctx, os.Args[1:], Stdio{Out: out, Err: os.Stderr, Env: readEnv()})
+	out.Flush()
 	stop()
 	os.Exit(code)
 }
