@@ -25,20 +25,10 @@ Looks at and drops memoized task outputs (the catalog in the bucket).
 The next run of an evicted task runs it again.`
 
 func cacheCmd(ctx context.Context, args []string, io Stdio) int {
-	if len(args) == 0 {
-		fmt.Fprintf(io.Err, "usage: aloft cache list|evict\n%s\n", cacheAbout)
-		return exitUsage
-	}
-	switch args[0] {
-	case "list", "ls":
-		return cacheList(ctx, args[1:], io)
-	case "evict", "rm":
-		return cacheEvict(ctx, args[1:], io)
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintf(io.Err, "usage: aloft cache list|evict\n%s\n", cacheAbout)
-		return exitOK
-	}
-	return usageErr(io, "cache", "unknown subcommand %q (want list or evict)", args[0])
+	return subcommand(ctx, args, io, "cache", cacheAbout, []sub{
+		{[]string{"list", "ls"}, cacheList},
+		{[]string{"evict", "rm"}, cacheEvict},
+	})
 }
 
 // entryView is the --json form of one cache entry.

@@ -22,20 +22,10 @@ Looks at executions recorded in the bucket.
       the inputs and outputs, and the log tail of each failed node`
 
 func executionsCmd(ctx context.Context, args []string, io Stdio) int {
-	if len(args) == 0 {
-		fmt.Fprintf(io.Err, "usage: aloft executions list|get\n%s\n", executionsAbout)
-		return exitUsage
-	}
-	switch args[0] {
-	case "list", "ls":
-		return executionsList(ctx, args[1:], io)
-	case "get", "show":
-		return executionsGet(ctx, args[1:], io)
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintf(io.Err, "usage: aloft executions list|get\n%s\n", executionsAbout)
-		return exitOK
-	}
-	return usageErr(io, "executions", "unknown subcommand %q (want list or get)", args[0])
+	return subcommand(ctx, args, io, "executions", executionsAbout, []sub{
+		{[]string{"list", "ls"}, executionsList},
+		{[]string{"get", "show"}, executionsGet},
+	})
 }
 
 // execSummary is one row of aloft executions list (and its --json form).
