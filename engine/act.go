@@ -41,10 +41,14 @@ func (r *runner) lookup(ctx context.Context, c orchestrator.LookupCache) orchest
 	ref := r.l.ref
 	key, err := catalog.Key(ref.Project, ref.Domain, c.Task, c.Inputs)
 	if err != nil {
+		r.e.warnf("cache lookup for node %s: %v; running it", r.nodeName(c.Node, c.Item), err)
 		return miss
 	}
 	entry, err := r.e.cat.Get(ctx, ref.Project, ref.Domain, c.Task, key)
 	if err != nil {
+		if !errors.Is(err, catalog.ErrNotFound) {
+			r.e.warnf("cache lookup for node %s: %v; running it", r.nodeName(c.Node, c.Item), err)
+		}
 		return miss
 	}
 	if !r.blobsExist(ctx, entry.Outputs) {
@@ -100,16 +104,29 @@ func (r *runner) writeCatalog(ctx context.Context, c orchestrator.WriteCatalog) 
 	ref := r.l.ref
 	key, err := catalog.Key(ref.Project, ref.Domain, c.Task, c.Inputs)
 	if err != nil {
+		r.e.warnf("caching the outputs of node %s: %v", r.nodeName(c.Node, c.Item), err)
 		return
 	}
 	hashes, _ := catalog.InputHashes(c.Task, c.Inputs)
 	node := r.l.state.Compiled().Nodes[c.Node].Name
 	e := &catalog.Entry{Inputs: hashes, Outputs: c.Outputs, Exec: ref.Exec, Node: node, Created: r.e.cfg.Now().UTC()}
 	if r.l.state.OverwriteCache {
-		_ = r.e.cat.Overwrite(ctx, ref.Project, ref.Domain, c.Task, key, e)
-		return
+		err = r.e.cat.Overwrite(ctx, ref.Project, ref.Domain, c.Task, key, e)
+	} else {
+		err = r.e.cat.Put(ctx, ref.Project, ref.Domain, c.Task, key, e)
 	}
-	_ = r.e.cat.Put(ctx, ref.Project, ref.Domain, c.Task, key, e)
+	if err != nil {
+		r.e.warnf("caching the outputs of node %s: %v (the next run will recompute it)", r.nodeName(c.Node, c.Item), err)
+	}
+}
+
+// nodeName names a node, or one item of a map node, for messages.
+func (r *runner) nodeName(node int32, item int) string {
+	name := r.l.state.Compiled().Nodes[node].Name
+	if item >= 0 {
+		return fmt.Sprintf("%s.%d", name, item)
+	}
+	return name
 }
 
 func (r *runner) cancel(ctx context.Context, c orchestrator.Cancel) {

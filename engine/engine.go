@@ -25,6 +25,10 @@ type Config struct {
 	// Observe, if set, sees the state after every persisted batch. It must
 	// not keep or modify it.
 	Observe func(*orchestrator.State)
+	// Warn, if set, hears about problems that do not stop a run: a cache
+	// lookup or catalog write that failed (the node runs, or the next run
+	// recomputes it).
+	Warn func(msg string)
 	// HTTPGet fetches https:// inputs at ingestion; nil uses net/http.
 	HTTPGet func(ctx context.Context, url string) (body []byte, err error)
 }
@@ -47,6 +51,12 @@ func New(cfg Config) (*Engine, error) {
 		cfg.NewID = NewExecID(cfg.Now)
 	}
 	return &Engine{cfg: cfg, cat: catalog.New(cfg.Store)}, nil
+}
+
+func (e *Engine) warnf(format string, args ...any) {
+	if e.cfg.Warn != nil {
+		e.cfg.Warn(fmt.Sprintf(format, args...))
+	}
 }
 
 // Ref names an execution.

@@ -181,7 +181,12 @@ func newSession(st *dirstore.Store, f *runFlags, io Stdio) (*session, error) {
 		view.close()
 		return nil, err
 	}
-	eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex, Now: io.Env.Now, NewID: io.Env.NewID, Observe: view.observe})
+	warn := func(msg string) { fmt.Fprintf(io.Err, "warning: %s\n", msg) }
+	if !f.quiet {
+		warn = func(msg string) { fmt.Fprintf(view, "aloft | warning: %s\n", msg) }
+	}
+	eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex, Now: io.Env.Now, NewID: io.Env.NewID,
+		Observe: view.observe, Warn: warn})
 	if err != nil {
 		view.close()
 		return nil, err
