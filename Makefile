@@ -4,7 +4,7 @@ BIN      := bin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build runners demo test test-short bench lint fuzz clean
+.PHONY: all build runners deps demo test test-short bench lint fuzz clean
 
 all: build
 
@@ -19,8 +19,13 @@ runners:
 demo: build
 	scripts/demo.sh
 
+# The example's Python libraries (installed from Debian when root on
+# Debian; otherwise it says what to install).
+deps:
+	examples/diabetes/check_deps.sh
+
 # The whole suite, as CI runs it.
-test: lint
+test: lint deps
 	PATH=/usr/bin:$$PATH $(GO) test -count=1 ./...
 
 test-short:
@@ -30,7 +35,6 @@ test-short:
 # make -j2 on the same shapes (figures go in the closing notes).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./orchestrator/ ./catalog/ ./store/dirstore/
-	$(GO) test -run '^$$' -bench 'Compile10k' ./orchestrator/
 	scripts/bench-vs-make.sh
 
 lint:
