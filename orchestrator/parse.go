@@ -268,14 +268,22 @@ func (p *specParser) workflowDoc(root *yaml.Node) {
 
 func (p *specParser) addWorkflow(wf *WorkflowSpec) {
 	p.spec.Workflows = append(p.spec.Workflows, wf)
-	if wf.Name == "" {
-		return
-	}
-	if prev := p.spec.workflows[wf.Name]; prev != nil {
+	if prev, dup := register(p.spec.workflows, wf.Name, wf); dup {
 		p.d.errorf(wf.Pos, "duplicate workflow %q (first defined at %s)", wf.Name, prev.Pos)
-		return
 	}
-	p.spec.workflows[wf.Name] = wf
+}
+
+// register records a named document in m unless it is unnamed; dup is true
+// (and m unchanged) when the name was taken, by prev.
+func register[T any](m map[string]*T, name string, v *T) (prev *T, dup bool) {
+	if name == "" {
+		return nil, false
+	}
+	if prev := m[name]; prev != nil {
+		return prev, true
+	}
+	m[name] = v
+	return nil, false
 }
 
 func (p *specParser) taskDoc(root *yaml.Node) {
@@ -286,14 +294,9 @@ func (p *specParser) taskDoc(root *yaml.Node) {
 	})
 	p.finishTask(t, root)
 	p.spec.Tasks = append(p.spec.Tasks, t)
-	if t.Name == "" {
-		return
-	}
-	if prev := p.spec.tasks[t.Name]; prev != nil {
+	if prev, dup := register(p.spec.tasks, t.Name, t); dup {
 		p.d.errorf(t.Pos, "duplicate task %q (first defined at %s)", t.Name, prev.Pos)
-		return
 	}
-	p.spec.tasks[t.Name] = t
 }
 
 // taskField parses one key of a task (inline or standalone).
@@ -1110,14 +1113,9 @@ func (p *specParser) launchPlanDoc(root *yaml.Node) {
 		p.d.hintf(lp.Pos, "add workflow: NAME", "%s has no workflow", what)
 	}
 	p.spec.LaunchPlans = append(p.spec.LaunchPlans, lp)
-	if lp.Name == "" {
-		return
-	}
-	if prev := p.spec.launchPlans[lp.Name]; prev != nil {
+	if prev, dup := register(p.spec.launchPlans, lp.Name, lp); dup {
 		p.d.errorf(lp.Pos, "duplicate launch plan %q (first defined at %s)", lp.Name, prev.Pos)
-		return
 	}
-	p.spec.launchPlans[lp.Name] = lp
 }
 
 // planInputs parses fixed_inputs or default_inputs: literal values only.
