@@ -131,12 +131,8 @@ func (l Literal) Text() string {
 	return string(l.Canonical())
 }
 
-func formatFloat(f float64) string {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return strconv.FormatFloat(f, 'g', -1, 64)
-	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
-}
+// formatFloat is the shortest round-trip form ("0.33", "1e+21", "+Inf").
+func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 // Canonical is the one encoding used for hashing (Decision 6): JSON with
 // sorted keys and no insignificant whitespace, floats in shortest

@@ -3,7 +3,6 @@ package orchestrator
 import (
 	"fmt"
 	"math"
-	"time"
 )
 
 // drain starts every node in the ready list, including nodes made ready by
@@ -402,4 +401,3 @@ func (m *machine) selectBranch(i int32) {
 	m.endNode(i, Failed, "no branch condition held and there is no otherwise branch")
 }
 
-var _ = time.Second
