@@ -400,4 +400,3 @@ func (m *machine) selectBranch(i int32) {
 	}
 	m.endNode(i, Failed, "no branch condition held and there is no otherwise branch")
 }
-
