@@ -247,26 +247,28 @@ type NotificationSpec struct {
 
 // LaunchPlan is a validated launch plan with typed input values.
 type LaunchPlan struct {
-	Name          string
-	Workflow      string
-	Fixed         map[string]Literal // inputs callers cannot change
-	Defaults      map[string]Literal // inputs callers may override
-	Schedule      string             // canonical cron(...) or rate(...); "" for none
-	KickoffInput  string             // datetime input given the scheduled time
-	Triggers      []Trigger
-	Notifications []Notification
-	Active        bool
+	Name          string             `json:"name"`
+	Workflow      string             `json:"workflow"`
+	Fixed         map[string]Literal `json:"fixed,omitempty"`         // inputs callers cannot change
+	Defaults      map[string]Literal `json:"defaults,omitempty"`      // inputs callers may override
+	Schedule      string             `json:"schedule,omitempty"`      // canonical cron(...) or rate(...); "" for none
+	KickoffInput  string             `json:"kickoff_input,omitempty"` // datetime input given the scheduled time
+	Triggers      []Trigger          `json:"triggers,omitempty"`
+	Notifications []Notification     `json:"notifications,omitempty"`
+	Active        bool               `json:"active,omitempty"`
 }
 
 // Trigger starts a run of a launch plan when an object lands in the store
 // under Prefix and ending in Suffix; the object is passed as Input.
 type Trigger struct {
-	Prefix, Suffix, Input string
+	Prefix string `json:"prefix"`
+	Suffix string `json:"suffix,omitempty"`
+	Input  string `json:"input"`
 }
 
 // Notification sends a message to Target when a run ends in one of the
 // phases On (failed, succeeded, aborted).
 type Notification struct {
-	On     []string
-	Target string
+	On     []string `json:"on"`
+	Target string   `json:"target"`
 }
