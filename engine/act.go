@@ -16,6 +16,9 @@ import (
 // broken adapter fails the node instead of hanging the run.
 func (r *runner) act(ctx context.Context, cmds []orchestrator.Command) []orchestrator.Event {
 	var events []orchestrator.Event
+	if as, ok := r.e.cfg.Dispatcher.(arraySubmitter); ok {
+		cmds, events = r.dispatchArrays(ctx, as, cmds)
+	}
 	for _, c := range cmds {
 		switch c := c.(type) {
 		case orchestrator.LookupCache:
@@ -28,9 +31,10 @@ func (r *runner) act(ctx context.Context, cmds []orchestrator.Command) []orchest
 			r.cancel(ctx, c)
 		case orchestrator.Wake:
 			r.wakeAt(c.At)
-		case orchestrator.Finish, orchestrator.Notify:
-			// The state already records the end; notifications arrive
-			// with their adapters.
+		case orchestrator.Finish:
+			r.e.unmarkActive(ctx, r.l.ref)
+		case orchestrator.Notify:
+			// Notifications arrive with their adapters.
 		}
 	}
 	return events
@@ -98,6 +102,73 @@ func (r *runner) dispatch(ctx context.Context, c orchestrator.Dispatch) orchestr
 	r.jobs[prefix] = job
 	r.mu.Unlock()
 	return orchestrator.Dispatched{Node: c.Node, Item: c.Item, Attempt: c.Attempt, JobID: job}
+}
+
+// arraySubmitter is a dispatcher that runs the items of a map node as one
+// array job (AWS Batch); jobIDs has one id per job, in order.
+type arraySubmitter interface {
+	SubmitArray(ctx context.Context, jobs []batchrunner.Job) (jobIDs []string, err error)
+}
+
+// dispatchArrays submits the dispatches of two or more items of one map
+// node as one array job, and returns the other commands.
+func (r *runner) dispatchArrays(ctx context.Context, as arraySubmitter, cmds []orchestrator.Command) ([]orchestrator.Command, []orchestrator.Event) {
+	groups := map[int32][]orchestrator.Dispatch{}
+	for _, c := range cmds {
+		if d, ok := c.(orchestrator.Dispatch); ok && d.Item >= 0 {
+			groups[d.Node] = append(groups[d.Node], d)
+		}
+	}
+	var rest []orchestrator.Command
+	for _, c := range cmds {
+		if d, ok := c.(orchestrator.Dispatch); ok && len(groups[d.Node]) > 1 && d.Item >= 0 {
+			continue
+		}
+		rest = append(rest, c)
+	}
+	var events []orchestrator.Event
+	ref := r.l.ref
+	for _, c := range cmds { // in command order, one submission per node
+		d, ok := c.(orchestrator.Dispatch)
+		group := groups[d.Node]
+		if !ok || d.Item < 0 || len(group) < 2 {
+			continue
+		}
+		delete(groups, d.Node)
+		jobs := make([]batchrunner.Job, 0, len(group))
+		var fails []orchestrator.Event
+		for _, g := range group {
+			a := &batchrunner.Attempt{Project: ref.Project, Domain: ref.Domain, Exec: ref.Exec, Node: g.NodeName,
+				Item: g.Item, Attempt: g.Attempt, Task: *g.Task, Inputs: g.Inputs}
+			prefix, err := batchrunner.WriteAttempt(ctx, r.e.cfg.Store, a)
+			if err != nil {
+				fails = append(fails, orchestrator.AttemptFailed{Node: g.Node, Item: g.Item, Attempt: g.Attempt,
+					Kind: orchestrator.ErrSystem, Message: fmt.Sprintf("dispatch: %v", err)})
+				continue
+			}
+			jobs = append(jobs, batchrunner.Job{Prefix: prefix, Exec: ref.Exec, Node: g.NodeName, Item: g.Item, Attempt: g.Attempt, Task: g.Task})
+		}
+		events = append(events, fails...)
+		if len(jobs) == 0 {
+			continue
+		}
+		ids, err := as.SubmitArray(ctx, jobs)
+		if err == nil && len(ids) != len(jobs) {
+			err = fmt.Errorf("array job: %d ids for %d items", len(ids), len(jobs))
+		}
+		for i, j := range jobs {
+			if err != nil {
+				events = append(events, orchestrator.AttemptFailed{Node: d.Node, Item: j.Item, Attempt: j.Attempt,
+					Kind: orchestrator.ErrSystem, Message: fmt.Sprintf("dispatch: %v", err)})
+				continue
+			}
+			r.mu.Lock()
+			r.jobs[j.Prefix] = ids[i]
+			r.mu.Unlock()
+			events = append(events, orchestrator.Dispatched{Node: d.Node, Item: j.Item, Attempt: j.Attempt, JobID: ids[i]})
+		}
+	}
+	return rest, events
 }
 
 func (r *runner) writeCatalog(ctx context.Context, c orchestrator.WriteCatalog) {

@@ -29,6 +29,10 @@ type Config struct {
 	// lookup or catalog write that failed (the node runs, or the next run
 	// recomputes it).
 	Warn func(msg string)
+	// Wake, if set, arranges for the execution to be advanced with a tick
+	// at (or soon after) at: the advance function sends itself a delayed
+	// message. Event-driven shells without it rely on their sweep.
+	Wake func(ctx context.Context, ref Ref, at time.Time) error
 	// HTTPGet fetches https:// inputs at ingestion; nil uses net/http.
 	HTTPGet func(ctx context.Context, url string) (body []byte, err error)
 }
@@ -61,7 +65,22 @@ func (e *Engine) warnf(format string, args ...any) {
 
 // Ref names an execution.
 type Ref struct {
-	Project, Domain, Exec string
+	Project string `json:"project"`
+	Domain  string `json:"domain"`
+	Exec    string `json:"execution"`
+}
+
+// RefKey is where an execution's Ref is kept beside its data, so that a
+// shell that hears about data/<exec>/... finds the execution's state.
+func RefKey(exec string) string { return "data/" + exec + "/execution.json" }
+
+// FindRef reads the Ref of an execution from its data.
+func (e *Engine) FindRef(ctx context.Context, exec string) (Ref, error) {
+	var ref Ref
+	if _, err := store.GetJSON(ctx, e.cfg.Store, RefKey(exec), &ref); err != nil {
+		return Ref{}, fmt.Errorf("execution %s: %w", exec, err)
+	}
+	return ref, nil
 }
 
 func (r Ref) prefix() string {

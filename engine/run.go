@@ -50,7 +50,7 @@ func (e *Engine) Run(ctx context.Context, ref Ref, resume bool) (_ orchestrator.
 	if err != nil {
 		return orchestrator.State{}, err
 	}
-	r := &runner{e: e, l: l, q: newQueue(), jobs: map[string]string{}, commit: newCommitter(sctx, e.cfg.Store)}
+	r := e.newRunner(sctx, l)
 	defer func() {
 		if cerr := r.commit.close(); cerr != nil && err == nil {
 			err = fmt.Errorf("sync store: %w", cerr)
@@ -248,7 +248,12 @@ func (r *runner) save(ctx context.Context) ([]orchestrator.Command, error) {
 	return cmds, nil
 }
 
-// runner is one Run in progress.
+// newRunner holds an execution in memory for a shell.
+func (e *Engine) newRunner(ctx context.Context, l *loaded) *runner {
+	return &runner{e: e, l: l, q: newQueue(), jobs: map[string]string{}, commit: newCommitter(ctx, e.cfg.Store)}
+}
+
+// runner is one Run (or Advance) in progress.
 type runner struct {
 	e    *Engine
 	l    *loaded // the state in memory, possibly ahead of the saved one
@@ -262,6 +267,7 @@ type runner struct {
 	dirtyAt time.Time              // when the state first changed since the last save; zero: saved
 
 	commit *committer
+	wake   func(at time.Time) // nil: a timer ticks the loop's queue
 }
 
 // notified receives the store's object-created events.
@@ -361,6 +367,10 @@ func (r *runner) poll(ctx context.Context) ([]orchestrator.Event, error) {
 }
 
 func (r *runner) wakeAt(at time.Time) {
+	if r.wake != nil {
+		r.wake(at)
+		return
+	}
 	d := at.Sub(r.e.cfg.Now())
 	if d < 0 {
 		d = 0

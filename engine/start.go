@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aloft-run/aloft/orchestrator"
@@ -16,7 +17,14 @@ type StartOptions struct {
 	OverwriteCache  bool
 	// BaseDir resolves relative local paths of file and directory inputs.
 	BaseDir string
+	// Exec, if set, is the execution's id (a launch request's); else a new
+	// one is made. Starting an id that exists returns ErrStarted.
+	Exec string
 }
+
+// ErrStarted is returned by Start for an execution id that already exists:
+// a duplicated launch request starts nothing new.
+var ErrStarted = errors.New("execution already started")
 
 // Start creates an execution of wf with the given inputs (defaults are
 // applied, types checked, external files ingested into the store) and saves
@@ -33,7 +41,12 @@ func (e *Engine) Start(ctx context.Context, wf *orchestrator.Compiled, given map
 		return Ref{}, &InputError{Err: err}
 	}
 	now := e.cfg.Now()
-	ref := Ref{Project: opt.Project, Domain: opt.Domain, Exec: e.cfg.NewID()}
+	ref := Ref{Project: opt.Project, Domain: opt.Domain, Exec: opt.Exec}
+	if ref.Exec == "" {
+		ref.Exec = e.cfg.NewID()
+	} else if _, err := e.cfg.Store.Head(ctx, ref.StateKey()); err == nil {
+		return ref, ErrStarted
+	}
 	inputs, err = e.ingestAll(ctx, ref.Exec, wf, inputs, opt.BaseDir)
 	if err != nil {
 		return Ref{}, err
@@ -43,7 +56,7 @@ func (e *Engine) Start(ctx context.Context, wf *orchestrator.Compiled, given map
 		return Ref{}, fmt.Errorf("encode workflow: %w", err)
 	}
 	digest, _ := wf.Digest()
-	if _, err := store.PutBytes(ctx, e.cfg.Store, ref.WorkflowKey(), wfb, store.PutOptions{IfAbsent: true}); err != nil {
+	if _, err := store.PutBytes(ctx, e.cfg.Store, ref.WorkflowKey(), wfb, store.PutOptions{IfAbsent: true}); err != nil && !(opt.Exec != "" && errors.Is(err, store.ErrConflict)) {
 		return Ref{}, fmt.Errorf("start %s: write workflow: %w", ref.Exec, err)
 	}
 	s := orchestrator.NewState(wf, digest, orchestrator.Options{
@@ -55,7 +68,18 @@ func (e *Engine) Start(ctx context.Context, wf *orchestrator.Compiled, given map
 	if err != nil {
 		return Ref{}, fmt.Errorf("encode state: %w", err)
 	}
+	if _, err := store.PutJSON(ctx, e.cfg.Store, RefKey(ref.Exec), ref, store.PutOptions{}); err != nil {
+		return Ref{}, fmt.Errorf("start %s: write %s: %w", ref.Exec, RefKey(ref.Exec), err)
+	}
+	// The marker first: a crash after it leaves a marker the sweep removes;
+	// a crash before the state leaves no execution.
+	if _, err := store.PutBytes(ctx, e.cfg.Store, ActiveKey(ref), []byte(ref.Exec), store.PutOptions{}); err != nil {
+		return Ref{}, fmt.Errorf("start %s: write active marker: %w", ref.Exec, err)
+	}
 	if _, err := store.PutBytes(ctx, e.cfg.Store, ref.StateKey(), b, store.PutOptions{IfAbsent: true}); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return ref, ErrStarted
+		}
 		return Ref{}, fmt.Errorf("start %s: write state: %w", ref.Exec, err)
 	}
 	if _, err := store.PutBytes(ctx, e.cfg.Store, IndexKey(ref.Project, ref.Domain, now, ref.Exec), []byte(ref.Exec), store.PutOptions{}); err != nil {

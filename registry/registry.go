@@ -67,6 +67,9 @@ type LaunchPlan struct {
 type Active struct {
 	Version     string    `json:"version"`
 	ActivatedAt time.Time `json:"activated_at"`
+	// Paused keeps the launch plan registered and its rule in place but
+	// disabled: schedules do not fire (triggers still match).
+	Paused bool `json:"paused,omitempty"`
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)

@@ -1,0 +1,271 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aloft-run/aloft/orchestrator"
+	"github.com/aloft-run/aloft/store"
+)
+
+// Signal is something that happened outside the engine and may move an
+// execution on: an object created in the bucket, a job's state reported by
+// the dispatcher, a wake-up, or a cancel request. Event-driven shells (the
+// advance function, `aloft dev`) turn what they receive into signals.
+type Signal struct {
+	// Key is an object created under data/<exec>/: an attempt's
+	// outputs.json or error.json (its result) or claim.json (it started).
+	Key string
+	// Job is a job state the dispatcher reported.
+	Job *JobUpdate
+	// Tick lets time pass: retries whose backoff elapsed are dispatched.
+	Tick bool
+	// Cancel, when not empty, asks to abort the execution for this reason.
+	Cancel string
+}
+
+// JobUpdate is a dispatcher's news about the job of one attempt.
+type JobUpdate struct {
+	Node    string // the node's name
+	Item    int    // -1 unless a map item
+	Attempt int
+	Started bool // the job is running
+	// Failed: the job ended without success. Unless the attempt wrote a
+	// result (which wins), it fails with Kind and Message.
+	Failed  bool
+	Kind    orchestrator.ErrorKind
+	Message string
+}
+
+// Advance applies signals to a saved execution once, the way an event-driven
+// shell does: load, apply the events, save (if-match; on a lost race reload
+// and apply them again), act on the commands the saved state asked for, and
+// repeat with what acting produced (dispatch acknowledgements, cache
+// answers) until nothing is left to do. Duplicate and stale signals change
+// nothing. Wake-ups (retry backoff) go to Config.Wake; without it the next
+// sweep's tick dispatches the retry.
+func (e *Engine) Advance(ctx context.Context, ref Ref, signals []Signal) (orchestrator.State, error) {
+	return e.advance(ctx, ref, signals, false)
+}
+
+// Sweep advances an execution from what the bucket says: the intentions its
+// saved state implies but that may not have been acted on (a crash between
+// save and act), results whose notifications were lost, a tick for retries
+// whose backoff elapsed, and the timeouts of attempts that ran too long
+// (their job is cancelled and the attempt fails as timed out). The
+// dispatcher's view of long-running jobs comes in as extra signals.
+func (e *Engine) Sweep(ctx context.Context, ref Ref, extra []Signal) (orchestrator.State, error) {
+	return e.advance(ctx, ref, append([]Signal{{Tick: true}}, extra...), true)
+}
+
+func (e *Engine) advance(ctx context.Context, ref Ref, signals []Signal, sweep bool) (_ orchestrator.State, err error) {
+	l, err := e.load(ctx, ref)
+	if err != nil {
+		if sweep && errors.Is(err, store.ErrNotFound) {
+			e.dropStaleMarker(ctx, ref)
+		}
+		return orchestrator.State{}, err
+	}
+	r := e.newRunner(ctx, l)
+	r.wake = func(at time.Time) {
+		if e.cfg.Wake != nil {
+			if err := e.cfg.Wake(ctx, ref, at); err != nil {
+				e.warnf("schedule the wake-up of %s at %s: %v (the sweep will tick it)", ref.Exec, at.Format(time.RFC3339), err)
+			}
+		}
+	}
+	defer func() {
+		if cerr := r.commit.close(); cerr != nil && err == nil {
+			err = fmt.Errorf("sync store: %w", cerr)
+		}
+	}()
+	var events []orchestrator.Event
+	if sweep {
+		if l.state.Phase.Terminal() {
+			e.unmarkActive(ctx, ref)
+			return l.state, nil
+		}
+		for _, c := range orchestrator.PendingCommands(l.state) {
+			if lc, ok := c.(orchestrator.LookupCache); ok {
+				events = append(events, r.lookup(ctx, lc))
+				continue
+			}
+			events = append(events, r.act(ctx, []orchestrator.Command{c})...)
+		}
+		polled, err := r.poll(ctx)
+		if err != nil {
+			return l.state, err
+		}
+		events = append(events, polled...)
+		events = append(events, r.timeouts(ctx)...)
+	}
+	for _, s := range signals {
+		ev, err := r.signalEvent(ctx, s)
+		if err != nil {
+			return l.state, err
+		}
+		if ev != nil {
+			events = append(events, ev)
+		}
+	}
+	r.step(ctx, events)
+	for r.dirty() || len(r.held) > 0 {
+		cmds, err := r.save(ctx)
+		if err != nil {
+			return r.l.state, err
+		}
+		r.step(ctx, r.act(ctx, cmds))
+	}
+	return r.l.state, nil
+}
+
+// signalEvent turns a signal into the event Step understands; nil for one
+// that means nothing to this execution.
+func (r *runner) signalEvent(ctx context.Context, s Signal) (orchestrator.Event, error) {
+	switch {
+	case s.Cancel != "":
+		return orchestrator.CancelRequested{Reason: s.Cancel}, nil
+	case s.Tick:
+		return orchestrator.Tick{}, nil
+	case s.Key != "":
+		return r.keyEvent(ctx, s.Key)
+	case s.Job != nil:
+		return r.jobEvent(ctx, s.Job)
+	}
+	return nil, nil
+}
+
+// jobEvent maps a job update; a failed job's own result (error.json or
+// outputs.json, written before the container died) wins over the
+// dispatcher's reason.
+func (r *runner) jobEvent(ctx context.Context, u *JobUpdate) (orchestrator.Event, error) {
+	node, ok := r.l.state.Compiled().NodeIndex(u.Node)
+	if !ok {
+		return nil, nil
+	}
+	switch {
+	case u.Failed:
+		ev, err := r.resultEvent(ctx, node, u.Item, u.Attempt)
+		if ev != nil || err != nil {
+			return ev, err
+		}
+		kind := u.Kind
+		if kind == "" {
+			kind = orchestrator.ErrSystem
+		}
+		return orchestrator.AttemptFailed{Node: node, Item: u.Item, Attempt: u.Attempt, Kind: kind, Message: u.Message}, nil
+	case u.Started:
+		return orchestrator.AttemptStarted{Node: node, Item: u.Item, Attempt: u.Attempt}, nil
+	}
+	return nil, nil
+}
+
+// timeoutGrace is how long past its timeout an attempt may run before the
+// sweep gives up on it: the runner kills the task at the timeout and writes
+// error.json itself; the sweep is for jobs that died without a word.
+const timeoutGrace = 5 * time.Minute
+
+// timeouts fails the attempts that ran past their task's timeout (plus the
+// grace) without a result, and cancels their jobs.
+func (r *runner) timeouts(ctx context.Context) []orchestrator.Event {
+	s := r.l.state
+	wf := s.Compiled()
+	now := r.e.cfg.Now()
+	var events []orchestrator.Event
+	for _, a := range orchestrator.ActiveAttempts(s) {
+		t := wf.Tasks[wf.Nodes[a.Node].Task]
+		if t == nil || t.Timeout <= 0 || a.Phase != orchestrator.Running {
+			continue
+		}
+		ns := s.Nodes[a.Node]
+		if a.Item >= 0 && a.Item < len(ns.Items) {
+			ns = ns.Items[a.Item]
+		}
+		if ns.Start == 0 || now.Sub(time.UnixMilli(ns.Start)) < t.Timeout+timeoutGrace {
+			continue
+		}
+		if r.e.cfg.Dispatcher != nil && a.JobID != "" {
+			_ = r.e.cfg.Dispatcher.Cancel(ctx, a.JobID)
+		}
+		events = append(events, orchestrator.AttemptFailed{Node: a.Node, Item: a.Item, Attempt: a.Attempt,
+			Kind: orchestrator.ErrTimeout, Message: fmt.Sprintf("timed out: ran over %s without a result", t.Timeout)})
+	}
+	return events
+}
+
+// ExecOfKey returns the execution an object under data/<exec>/ belongs to.
+func ExecOfKey(key string) (exec string, ok bool) {
+	rest, found := strings.CutPrefix(key, "data/")
+	if !found {
+		return "", false
+	}
+	exec, _, ok = strings.Cut(rest, "/")
+	return exec, ok && exec != ""
+}
+
+// ParseAttemptSeg splits "<node>" or "<node>.<item>" when the node name is
+// not known (a node name may itself contain dots: the longest known name
+// wins in the engine; this is for shells that only route by execution).
+func ParseAttemptSeg(seg string) (node string, item int) {
+	dot := strings.LastIndexByte(seg, '.')
+	if dot < 0 {
+		return seg, -1
+	}
+	n, err := strconv.Atoi(seg[dot+1:])
+	if err != nil {
+		return seg, -1
+	}
+	return seg[:dot], n
+}
+
+// ActiveKey marks an execution that has not ended, for sweeps: it is
+// written when the execution starts and deleted when it ends.
+func ActiveKey(ref Ref) string {
+	return "active/" + ref.Project + "/" + ref.Domain + "/" + ref.Exec
+}
+
+// ParseActiveKey is the inverse of ActiveKey.
+func ParseActiveKey(key string) (Ref, bool) {
+	p := strings.Split(key, "/")
+	if len(p) != 4 || p[0] != "active" || p[1] == "" || p[2] == "" || p[3] == "" {
+		return Ref{}, false
+	}
+	return Ref{Project: p[1], Domain: p[2], Exec: p[3]}, true
+}
+
+// ActiveExecutions lists the executions that have not ended (according to
+// their markers; a marker left by a crash is removed by the next sweep of
+// its ended execution).
+func (e *Engine) ActiveExecutions(ctx context.Context) ([]Ref, error) {
+	objs, err := e.cfg.Store.List(ctx, "active/")
+	if err != nil {
+		return nil, err
+	}
+	var out []Ref
+	for _, o := range objs {
+		if ref, ok := ParseActiveKey(o.Key); ok {
+			out = append(out, ref)
+		}
+	}
+	return out, nil
+}
+
+// dropStaleMarker removes the marker of an execution that has no state,
+// once it is old enough that its Start cannot still be writing it.
+func (e *Engine) dropStaleMarker(ctx context.Context, ref Ref) {
+	obj, err := e.cfg.Store.Head(ctx, ActiveKey(ref))
+	if err == nil && e.cfg.Now().Sub(obj.Modified) > timeoutGrace {
+		e.unmarkActive(ctx, ref)
+	}
+}
+
+// unmarkActive removes an ended execution's marker.
+func (e *Engine) unmarkActive(ctx context.Context, ref Ref) {
+	if err := e.cfg.Store.Delete(ctx, ActiveKey(ref)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		e.warnf("remove the active marker of %s: %v", ref.Exec, err)
+	}
+}

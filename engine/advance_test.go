@@ -1,0 +1,266 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aloft-run/aloft/batchrunner"
+	"github.com/aloft-run/aloft/engine"
+	"github.com/aloft-run/aloft/orchestrator"
+	"github.com/aloft-run/aloft/store"
+	"github.com/aloft-run/aloft/store/dirstore"
+)
+
+// queueDispatcher records submissions the way a cloud batch service takes
+// them: nothing runs until the test runs it.
+type queueDispatcher struct {
+	mu      sync.Mutex
+	n       int
+	jobs    []batchrunner.Job
+	ids     []string
+	perPath map[string]int // submissions per attempt prefix
+}
+
+func (d *queueDispatcher) Submit(_ context.Context, j batchrunner.Job) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.n++
+	id := fmt.Sprintf("job-%d", d.n)
+	d.jobs = append(d.jobs, j)
+	d.ids = append(d.ids, id)
+	if d.perPath == nil {
+		d.perPath = map[string]int{}
+	}
+	d.perPath[j.Prefix]++
+	return id, nil
+}
+
+func (d *queueDispatcher) Cancel(context.Context, string) error { return nil }
+
+// take hands over the jobs submitted since the last take.
+func (d *queueDispatcher) take() ([]batchrunner.Job, []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	j, ids := d.jobs, d.ids
+	d.jobs, d.ids = nil, nil
+	return j, ids
+}
+
+type eventFixture struct {
+	st  *dirstore.Store
+	eng *engine.Engine
+	d   *queueDispatcher
+	ran map[string]int // task runs to completion per attempt prefix
+}
+
+func newEventFixture(t *testing.T) *eventFixture {
+	t.Helper()
+	st, err := dirstore.Open(filepath.Join(t.TempDir(), "bucket"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &queueDispatcher{}
+	var n int
+	eng, err := engine.New(engine.Config{Store: st, Dispatcher: d,
+		NewID: func() string { n++; return fmt.Sprintf("x%d", n) },
+		Now:   func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &eventFixture{st: st, eng: eng, d: d, ran: map[string]int{}}
+}
+
+// runJob runs a job with the real runner, as a container would; it returns
+// the keys of the objects a store would announce.
+func (f *eventFixture) runJob(t *testing.T, j batchrunner.Job, id string) []string {
+	t.Helper()
+	ctx := context.Background()
+	before, _ := f.st.Head(ctx, j.Prefix+batchrunner.OutputsFile)
+	err := batchrunner.Run(ctx, f.st, j.Prefix, batchrunner.RunOptions{JobID: id, WorkDir: t.TempDir(), Memory: batchrunner.MemoryOff})
+	if err != nil {
+		t.Fatalf("run %s: %v", j.Prefix, err)
+	}
+	// A run to completion writes outputs.json anew (a new ETag).
+	if after, err := f.st.Head(ctx, j.Prefix+batchrunner.OutputsFile); err == nil && after.ETag != before.ETag {
+		f.ran[j.Prefix]++
+	}
+	return []string{j.Prefix + batchrunner.ClaimFile, j.Prefix + batchrunner.OutputsFile}
+}
+
+func (f *eventFixture) start(t *testing.T) engine.Ref {
+	t.Helper()
+	wf := compile(t, "testdata/fanin.yaml", "fanin")
+	ref, err := f.eng.Start(context.Background(), wf, nil, engine.StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first advance of a started execution acts on its saved
+	// intentions, as the advance function does after a launch request.
+	if _, err := f.eng.Sweep(context.Background(), ref, nil); err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
+func TestAdvanceDuplicatedAndReorderedEvents(t *testing.T) {
+	ctx := context.Background()
+	f := newEventFixture(t)
+	ref := f.start(t)
+	for round := 0; round < 3; round++ {
+		jobs, ids := f.d.take()
+		if len(jobs) == 0 {
+			break
+		}
+		var signals []engine.Signal
+		for i, j := range jobs {
+			keys := f.runJob(t, j, ids[i])
+			node, item := engine.ParseAttemptSeg(strings.Split(j.Prefix, "/")[2])
+			// Results before claims, every key twice, and the batch
+			// service's stale news after the result.
+			signals = append(signals, engine.Signal{Key: keys[1]}, engine.Signal{Key: keys[0]}, engine.Signal{Key: keys[1]},
+				engine.Signal{Job: &engine.JobUpdate{Node: node, Item: item, Attempt: j.Attempt, Started: true}},
+				engine.Signal{Job: &engine.JobUpdate{Node: node, Item: item, Attempt: j.Attempt, Failed: true, Message: "Host EC2 terminated"}})
+		}
+		// Delivered in reverse, then again in order.
+		rev := make([]engine.Signal, len(signals))
+		for i := range signals {
+			rev[len(signals)-1-i] = signals[i]
+		}
+		if _, err := f.eng.Advance(ctx, ref, rev); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.eng.Advance(ctx, ref, signals); err != nil {
+			t.Fatal(err)
+		}
+		// A duplicate dispatch after a crash between save and act is
+		// harmless: the job finds its attempt claimed and runs nothing.
+		for i, j := range jobs {
+			f.runJob(t, j, ids[i]+"-duplicate")
+		}
+	}
+	s, err := f.eng.Load(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Phase != orchestrator.ExecSucceeded {
+		t.Fatalf("phase %s, want succeeded (error %q)", s.Phase, s.Error)
+	}
+	if got := s.Outputs["all"].Str; got != "hi1 hi2 hi3 hi4 hi5 hi6 hi7 hi8" {
+		t.Errorf("output %q", got)
+	}
+	if len(f.d.perPath) != 9 {
+		t.Errorf("%d attempts submitted, want 9 (one per node)", len(f.d.perPath))
+	}
+	for p, n := range f.d.perPath {
+		if n != 1 {
+			t.Errorf("attempt %s submitted %d times", p, n)
+		}
+	}
+	for p, n := range f.ran {
+		if n != 1 {
+			t.Errorf("attempt %s ran %d times", p, n)
+		}
+	}
+	if refs, _ := f.eng.ActiveExecutions(ctx); len(refs) != 0 {
+		t.Errorf("active markers left after the end: %v", refs)
+	}
+}
+
+func TestAdvanceConcurrentInvocations(t *testing.T) {
+	ctx := context.Background()
+	f := newEventFixture(t)
+	ref := f.start(t)
+	jobs, ids := f.d.take()
+	if len(jobs) != 8 {
+		t.Fatalf("%d jobs dispatched at the start, want 8", len(jobs))
+	}
+	keys := make([]string, len(jobs))
+	for i, j := range jobs {
+		keys[i] = f.runJob(t, j, ids[i])[1]
+	}
+	// Eight invocations at once, each with one result: they race on the
+	// state's conditional write; the losers reload and apply again.
+	var wg sync.WaitGroup
+	errs := make([]error, len(keys))
+	for i := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = f.eng.Advance(ctx, ref, []engine.Signal{{Key: keys[i]}})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := f.eng.Load(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done []string
+	for i, n := range s.Compiled().Nodes {
+		if s.Nodes[i].Phase == orchestrator.Succeeded {
+			done = append(done, n.Name)
+		}
+	}
+	sort.Strings(done)
+	if strings.Join(done, ",") != "a,b,c,d,e,f,g,h" {
+		t.Fatalf("succeeded after the race: %v (an event was lost)", done)
+	}
+	join, jids := f.d.take()
+	if len(join) != 1 || !strings.Contains(join[0].Prefix, "/join/") {
+		t.Fatalf("after the fan-in: %d dispatches %v, want join once", len(join), join)
+	}
+	keys = f.runJob(t, join[0], jids[0])
+	if s, err = f.eng.Advance(ctx, ref, []engine.Signal{{Key: keys[1]}}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Phase != orchestrator.ExecSucceeded {
+		t.Fatalf("phase %s", s.Phase)
+	}
+}
+
+func TestSweepPicksUpLostResultsAndStaleMarkers(t *testing.T) {
+	ctx := context.Background()
+	f := newEventFixture(t)
+	ref := f.start(t)
+	jobs, ids := f.d.take()
+	for i, j := range jobs {
+		f.runJob(t, j, ids[i]) // no notification reaches the engine
+	}
+	if _, err := f.eng.Sweep(ctx, ref, nil); err != nil {
+		t.Fatal(err)
+	}
+	join, jids := f.d.take()
+	if len(join) != 1 {
+		t.Fatalf("sweep dispatched %d, want the join", len(join))
+	}
+	f.runJob(t, join[0], jids[0])
+	s, err := f.eng.Sweep(ctx, ref, nil)
+	if err != nil || s.Phase != orchestrator.ExecSucceeded {
+		t.Fatalf("after the second sweep: %v %v", s.Phase, err)
+	}
+	// A marker whose execution never got a state (a crash in Start) goes
+	// once it is old.
+	ghost := engine.Ref{Project: "default", Domain: "development", Exec: "ghost1"}
+	if _, err := store.PutBytes(ctx, f.st, engine.ActiveKey(ghost), []byte("ghost1"), store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.eng.Sweep(ctx, ghost, nil); err == nil {
+		t.Fatal("sweep of an execution without state: no error")
+	}
+	// The fixture's clock is fixed at 2026-11-28; the marker was written
+	// now, so it is "in the future" and young: kept.
+	if refs, _ := f.eng.ActiveExecutions(ctx); len(refs) != 1 {
+		t.Fatalf("young marker removed: %v", refs)
+	}
+}

@@ -1,0 +1,345 @@
+package functions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aloft-run/aloft/engine"
+	"github.com/aloft-run/aloft/orchestrator"
+	"github.com/aloft-run/aloft/registry"
+	"github.com/aloft-run/aloft/store"
+)
+
+// JobEvent is what a dispatcher's job event says about one attempt.
+type JobEvent struct {
+	Ref    engine.Ref
+	Update engine.JobUpdate
+}
+
+// JobEvents parses a dispatcher's job state event (AWS Batch "Job State
+// Change"); ok is false for events about jobs that are not aloft's.
+type JobEvents func(ctx context.Context, env *Envelope) (ev JobEvent, ok bool, err error)
+
+// JobDescriber reports what the dispatcher knows of running jobs (the
+// sweep asks it about attempts that have run for a while).
+type JobDescriber func(ctx context.Context, ref engine.Ref, attempts []orchestrator.AttemptRef, wf *orchestrator.Compiled) ([]engine.Signal, error)
+
+// Control is the control plane: what the handlers share.
+type Control struct {
+	Store  store.Store
+	Engine *engine.Engine
+	Bucket string // the bucket events name (S3), for keys relative to Store
+	Now    func() time.Time
+	Log    *slog.Logger
+
+	// JobEvents parses dispatcher job events; nil ignores them.
+	JobEvents JobEvents
+	// Describe, if set, lets the sweep ask the dispatcher about jobs.
+	Describe JobDescriber
+	// Rules manages launch plans' schedule rules (registrar).
+	Rules RuleManager
+	// Parallel bounds how many executions one advance batch works on at
+	// once (default 4).
+	Parallel int
+}
+
+func (c *Control) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Control) log() *slog.Logger {
+	if c.Log != nil {
+		return c.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// keyOf maps a bucket-absolute key from an S3 event to a store key; ok is
+// false for another bucket or outside the store's prefix.
+func (c *Control) keyOf(bucket, key string) (string, bool) {
+	if c.Bucket != "" && bucket != c.Bucket {
+		return "", false
+	}
+	return c.Store.KeyOf("s3://" + bucket + "/" + key)
+}
+
+// work is what one advance batch does for one execution.
+type work struct {
+	ref      engine.Ref
+	signals  []engine.Signal
+	launch   *registry.LaunchRequest // start the execution first
+	messages []string                // the SQS messages that asked for it
+}
+
+// AdvanceInput is what the advance function receives: an SQS batch, or the
+// sweep rule's {"sweep": true}.
+func (c *Control) Advance(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		Sweep   bool            `json:"sweep"`
+		Records json.RawMessage `json:"Records"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, fmt.Errorf("advance: the input is not JSON: %w", err)
+	}
+	if probe.Sweep {
+		return c.SweepAll(ctx)
+	}
+	var ev SQSEvent
+	if err := json.Unmarshal(raw, &ev); err != nil || probe.Records == nil {
+		return nil, fmt.Errorf("advance: want an SQS event or {\"sweep\": true}")
+	}
+	return c.AdvanceBatch(ctx, ev.Records), nil
+}
+
+// AdvanceBatch handles one SQS batch: messages are grouped by execution,
+// each execution is advanced once with all its signals, and the messages
+// of executions that could not be advanced are reported failed so SQS
+// redelivers them. Messages that mean nothing to aloft are dropped (and
+// logged); they would fail the same way forever.
+func (c *Control) AdvanceBatch(ctx context.Context, msgs []SQSMessage) BatchResponse {
+	byExec := map[string]*work{}
+	var order []string
+	var failed []string
+	for _, m := range msgs {
+		w, err := c.route(ctx, []byte(m.Body))
+		if err != nil {
+			var perm *permanentError
+			if errors.As(err, &perm) {
+				c.log().Warn("dropping message", "message", m.MessageID, "error", err)
+				continue
+			}
+			c.log().Error("message not routed; SQS will redeliver it", "message", m.MessageID, "error", err)
+			failed = append(failed, m.MessageID)
+			continue
+		}
+		if w == nil {
+			continue
+		}
+		id := w.ref.Project + "/" + w.ref.Domain + "/" + w.ref.Exec
+		have := byExec[id]
+		if have == nil {
+			have = &work{ref: w.ref}
+			byExec[id] = have
+			order = append(order, id)
+		}
+		have.signals = append(have.signals, w.signals...)
+		if w.launch != nil {
+			have.launch = w.launch
+		}
+		have.messages = append(have.messages, m.MessageID)
+	}
+	var mu sync.Mutex
+	par := c.Parallel
+	if par <= 0 {
+		par = 4
+	}
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for _, id := range order {
+		w := byExec[id]
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := c.advanceOne(ctx, w); err != nil {
+				c.log().Error("advance failed; SQS will redeliver its messages", "execution", w.ref.Exec, "error", err)
+				mu.Lock()
+				failed = append(failed, w.messages...)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	sort.Strings(failed)
+	resp := BatchResponse{BatchItemFailures: []ItemFailure{}}
+	for _, id := range failed {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, ItemFailure{ItemIdentifier: id})
+	}
+	return resp
+}
+
+func (c *Control) advanceOne(ctx context.Context, w *work) error {
+	if w.launch != nil {
+		ref, err := c.start(ctx, w.launch)
+		if err != nil {
+			return err
+		}
+		if _, err := c.Engine.Sweep(ctx, ref, w.signals); err != nil {
+			return err
+		}
+		c.log().Info("execution started", "execution", ref.Exec, "cause", w.launch.Cause)
+		return nil
+	}
+	st, err := c.Engine.Advance(ctx, w.ref, w.signals)
+	if errors.Is(err, store.ErrNotFound) {
+		c.log().Warn("no such execution; dropping its events", "execution", w.ref.Exec)
+		return nil
+	}
+	if err == nil && st.Phase.Terminal() {
+		c.log().Info("execution ended", "execution", w.ref.Exec, "phase", st.Phase.String())
+	}
+	return err
+}
+
+// start starts the execution a launch request asks for; a request whose
+// execution exists already starts nothing (duplicate delivery).
+func (c *Control) start(ctx context.Context, r *registry.LaunchRequest) (engine.Ref, error) {
+	ref := engine.Ref{Project: r.Project, Domain: r.Domain, Exec: r.ID}
+	wf, inputs, lp, err := registry.Resolve(ctx, c.Store, r)
+	if err != nil {
+		return ref, &permanentError{fmt.Errorf("launch request %s: %w", r.ID, err)}
+	}
+	lpName := ""
+	if lp != nil {
+		lpName = lp.Name
+	}
+	ref, err = c.Engine.Start(ctx, wf, inputs, engine.StartOptions{Project: r.Project, Domain: r.Domain, LaunchPlan: lpName, Exec: r.ID})
+	if errors.Is(err, engine.ErrStarted) {
+		return ref, nil
+	}
+	var ie *engine.InputError
+	if errors.As(err, &ie) {
+		return ref, &permanentError{fmt.Errorf("launch request %s: %w", r.ID, err)}
+	}
+	return ref, err
+}
+
+// permanentError marks a message that no redelivery can help.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// route decides which execution a message concerns and what it says.
+func (c *Control) route(ctx context.Context, body []byte) (*work, error) {
+	var wake WakeMessage
+	if json.Unmarshal(body, &wake) == nil && wake.Wake.Exec != "" {
+		ref := engine.Ref{Project: wake.Wake.Project, Domain: wake.Wake.Domain, Exec: wake.Wake.Exec}
+		return &work{ref: ref, signals: []engine.Signal{{Tick: true}}}, nil
+	}
+	env, err := ParseEnvelope(body)
+	if err != nil {
+		return nil, &permanentError{err}
+	}
+	switch {
+	case env.Source == SourceS3 && env.DetailType == TypeObjectCreated:
+		d, err := env.S3()
+		if err != nil {
+			return nil, &permanentError{err}
+		}
+		key, ok := c.keyOf(d.Bucket.Name, d.Object.Key)
+		if !ok {
+			return nil, &permanentError{fmt.Errorf("object s3://%s/%s is not in aloft's bucket", d.Bucket.Name, d.Object.Key)}
+		}
+		return c.routeKey(ctx, key)
+	case env.Source == SourceBatch && env.DetailType == TypeJobState:
+		if c.JobEvents == nil {
+			return nil, &permanentError{errors.New("job state event, but no dispatcher is configured")}
+		}
+		je, ok, err := c.JobEvents(ctx, env)
+		if err != nil || !ok {
+			return nil, err
+		}
+		u := je.Update
+		return &work{ref: je.Ref, signals: []engine.Signal{{Job: &u}}}, nil
+	}
+	return nil, &permanentError{fmt.Errorf("event %s: %s from %s is not for advance", env.ID, env.DetailType, env.Source)}
+}
+
+// routeKey maps an object-created key to its execution and signal.
+func (c *Control) routeKey(ctx context.Context, key string) (*work, error) {
+	if kind, id, ok := registry.RequestID(key); ok {
+		switch kind {
+		case "launch":
+			r, err := registry.GetLaunchRequest(ctx, c.Store, id)
+			if errors.Is(err, registry.ErrNotFound) {
+				return nil, &permanentError{err}
+			}
+			if err != nil {
+				return nil, err
+			}
+			if r.ID != id {
+				return nil, &permanentError{fmt.Errorf("launch request %s names execution %q", key, r.ID)}
+			}
+			return &work{ref: engine.Ref{Project: r.Project, Domain: r.Domain, Exec: r.ID}, launch: r}, nil
+		case "cancel":
+			r, err := registry.GetCancelRequest(ctx, c.Store, id)
+			if errors.Is(err, registry.ErrNotFound) {
+				return nil, &permanentError{err}
+			}
+			if err != nil {
+				return nil, err
+			}
+			reason := r.Reason
+			if reason == "" {
+				reason = "cancelled by request"
+			}
+			return &work{ref: engine.Ref{Project: r.Project, Domain: r.Domain, Exec: r.Exec},
+				signals: []engine.Signal{{Cancel: reason}}}, nil
+		}
+	}
+	exec, ok := engine.ExecOfKey(key)
+	if !ok || !(strings.HasSuffix(key, "/outputs.json") || strings.HasSuffix(key, "/error.json") || strings.HasSuffix(key, "/claim.json")) {
+		return nil, &permanentError{fmt.Errorf("object %s is neither a request nor an attempt's result", key)}
+	}
+	ref, err := c.Engine.FindRef(ctx, exec)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &permanentError{err}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &work{ref: ref, signals: []engine.Signal{{Key: key}}}, nil
+}
+
+// SweepSummary is what a sweep did.
+type SweepSummary struct {
+	Executions int      `json:"executions"`
+	Ended      int      `json:"ended"`
+	Errors     []string `json:"errors,omitempty"`
+}
+
+// SweepAll sweeps every active execution: intentions saved but not acted
+// on are re-issued, lost results picked up, due retries dispatched, jobs
+// that died silently or ran past their timeout failed.
+func (c *Control) SweepAll(ctx context.Context) (SweepSummary, error) {
+	refs, err := c.Engine.ActiveExecutions(ctx)
+	if err != nil {
+		return SweepSummary{}, fmt.Errorf("sweep: list active executions: %w", err)
+	}
+	var sum SweepSummary
+	for _, ref := range refs {
+		sum.Executions++
+		var extra []engine.Signal
+		if c.Describe != nil {
+			st, err := c.Engine.Load(ctx, ref)
+			if err == nil && !st.Phase.Terminal() {
+				extra, err = c.Describe(ctx, ref, orchestrator.ActiveAttempts(st), st.Compiled())
+			}
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				sum.Errors = append(sum.Errors, fmt.Sprintf("%s: %v", ref.Exec, err))
+			}
+		}
+		st, err := c.Engine.Sweep(ctx, ref, extra)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			sum.Errors = append(sum.Errors, fmt.Sprintf("%s: %v", ref.Exec, err))
+		case st.Phase.Terminal():
+			sum.Ended++
+		}
+	}
+	c.log().Info("sweep", "executions", sum.Executions, "ended", sum.Ended, "errors", len(sum.Errors))
+	return sum, nil
+}
