@@ -70,7 +70,15 @@ func (c *Control) keyOf(bucket, key string) (string, bool) {
 	if c.Bucket != "" && bucket != c.Bucket {
 		return "", false
 	}
-	return c.Store.KeyOf("s3://" + bucket + "/" + key)
+	if k, ok := c.Store.KeyOf("s3://" + bucket + "/" + key); ok {
+		return k, true
+	}
+	// A store that is not S3 (the directory store under `aloft dev`): its
+	// events name the store's own keys.
+	if c.Bucket != "" && !strings.HasPrefix(c.Store.URI(""), "s3://") {
+		return key, store.ValidKey(key) == nil
+	}
+	return "", false
 }
 
 // work is what one advance batch does for one execution.

@@ -113,17 +113,16 @@ func (w *SQSWaker) Wake(ctx context.Context, ref engine.Ref, at time.Time) error
 
 // Env is the functions' configuration, read once from the environment.
 type Env struct {
-	Store          string // ALOFT_STORE
-	QueueURL       string // ALOFT_QUEUE_URL
-	QueueCPU       string // ALOFT_JOB_QUEUE_CPU
-	QueueSpot      string // ALOFT_JOB_QUEUE_SPOT
-	QueueGPU       string // ALOFT_JOB_QUEUE_GPU
-	JobRoleARN     string // ALOFT_JOB_ROLE_ARN
-	ExecRoleARN    string // ALOFT_EXECUTION_ROLE_ARN
-	Platform       string // ALOFT_PLATFORM
-	TriggerARN     string // ALOFT_TRIGGER_ARN
-	RulePrefix     string // ALOFT_RULE_PREFIX
-	functionNeeded string
+	Store       string // ALOFT_STORE
+	QueueURL    string // ALOFT_QUEUE_URL
+	QueueCPU    string // ALOFT_JOB_QUEUE_CPU
+	QueueSpot   string // ALOFT_JOB_QUEUE_SPOT
+	QueueGPU    string // ALOFT_JOB_QUEUE_GPU
+	JobRoleARN  string // ALOFT_JOB_ROLE_ARN
+	ExecRoleARN string // ALOFT_EXECUTION_ROLE_ARN
+	Platform    string // ALOFT_PLATFORM
+	TriggerARN  string // ALOFT_TRIGGER_ARN
+	RulePrefix  string // ALOFT_RULE_PREFIX
 }
 
 // ReadEnv reads the configuration a function needs ("advance", "trigger"
@@ -134,7 +133,6 @@ func ReadEnv(function string, getenv func(string) string) (Env, error) {
 		QueueCPU: getenv("ALOFT_JOB_QUEUE_CPU"), QueueSpot: getenv("ALOFT_JOB_QUEUE_SPOT"), QueueGPU: getenv("ALOFT_JOB_QUEUE_GPU"),
 		JobRoleARN: getenv("ALOFT_JOB_ROLE_ARN"), ExecRoleARN: getenv("ALOFT_EXECUTION_ROLE_ARN"),
 		Platform: getenv("ALOFT_PLATFORM"), TriggerARN: getenv("ALOFT_TRIGGER_ARN"), RulePrefix: getenv("ALOFT_RULE_PREFIX"),
-		functionNeeded: function,
 	}
 	if e.Platform == "" {
 		e.Platform = "FARGATE"
@@ -156,6 +154,9 @@ func ReadEnv(function string, getenv func(string) string) (Env, error) {
 	}
 	if len(missing) > 0 {
 		return e, fmt.Errorf("%s: missing environment variable(s) %s (see functions/README.md; the CDK stack sets them)", function, strings.Join(missing, ", "))
+	}
+	if function == "advance" && e.Platform == "FARGATE" && e.ExecRoleARN == "" {
+		return e, fmt.Errorf("advance: missing environment variable ALOFT_EXECUTION_ROLE_ARN (Fargate jobs need an execution role; or set ALOFT_PLATFORM=EC2)")
 	}
 	if e.Platform != "FARGATE" && e.Platform != "EC2" {
 		return e, fmt.Errorf("%s: ALOFT_PLATFORM=%q: want FARGATE or EC2", function, e.Platform)

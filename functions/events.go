@@ -150,3 +150,8 @@ type ScheduleInput struct {
 type SweepInput struct {
 	Sweep bool `json:"sweep"`
 }
+
+// envelopeBytes re-encodes an envelope for parsers that take the raw event.
+func envelopeBytes(e *Envelope) ([]byte, error) {
+	return json.Marshal(e)
+}
