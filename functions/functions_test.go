@@ -56,8 +56,14 @@ type rules struct {
 	deleted []string
 }
 
-func (r *rules) PutRule(_ context.Context, x functions.Rule) error { r.put = append(r.put, x); return nil }
-func (r *rules) DeleteRule(_ context.Context, n string) error     { r.deleted = append(r.deleted, n); return nil }
+func (r *rules) PutRule(_ context.Context, x functions.Rule) error {
+	r.put = append(r.put, x)
+	return nil
+}
+func (r *rules) DeleteRule(_ context.Context, n string) error {
+	r.deleted = append(r.deleted, n)
+	return nil
+}
 
 type world struct {
 	st    store.Store
