@@ -57,7 +57,7 @@ func Register(ctx context.Context, st store.Store, spec *orchestrator.Spec, opt 
 			return out, err
 		}
 		out = append(out, Registered{Kind: "workflow", Name: w.Name, Version: opt.Version, Created: created,
-			Detail: fmt.Sprintf("%d nodes, %d tasks", len(wf.Nodes), len(wf.Tasks))})
+			Detail: count(len(wf.Nodes), "node") + ", " + count(len(wf.Tasks), "task")})
 	}
 	for _, l := range spec.LaunchPlans {
 		lp, err := spec.ResolveLaunchPlan(l.Name)
@@ -81,6 +81,14 @@ func Register(ctx context.Context, st store.Store, spec *orchestrator.Spec, opt 
 		out = append(out, row)
 	}
 	return out, nil
+}
+
+// count is "1 node", "3 nodes".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func describePlan(lp *orchestrator.LaunchPlan) string {

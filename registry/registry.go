@@ -37,7 +37,7 @@ type Workflow struct {
 	Domain       string          `json:"domain"`
 	Name         string          `json:"name"`
 	Version      string          `json:"version"`
-	Digest       string          `json:"digest"` // of the compiled workflow
+	Digest       string          `json:"digest"` // of the compiled workflow, less where it was compiled (contentDigest)
 	RegisteredAt time.Time       `json:"registered_at"`
 	Compiled     json.RawMessage `json:"compiled"`
 }
@@ -141,7 +141,7 @@ func PutWorkflow(ctx context.Context, st store.Store, project, domain, version s
 	if err != nil {
 		return false, err
 	}
-	d, err := wf.Digest()
+	d, err := contentDigest(wf)
 	if err != nil {
 		return false, err
 	}
@@ -149,6 +149,24 @@ func PutWorkflow(ctx context.Context, st store.Store, project, domain, version s
 		RegisteredAt: now.UTC(), Compiled: b}
 	return putImmutable(ctx, st, WorkflowKey(project, domain, wf.Name, version),
 		fmt.Sprintf("workflow %s version %s", wf.Name, version), d, w)
+}
+
+// contentDigest is the digest of what a workflow version means: the
+// compiled workflow without where it was compiled (its Source file and each
+// task's local Dir, absolute paths of the registering machine), so that the
+// same spec registered from another checkout or machine is the same version
+// rather than a conflict. The stored document keeps them (aloft dev runs
+// tasks in Dir).
+func contentDigest(wf *orchestrator.Compiled) (string, error) {
+	c := *wf
+	c.Source = ""
+	c.Tasks = make(map[string]*orchestrator.TaskTemplate, len(wf.Tasks))
+	for name, t := range wf.Tasks {
+		portable := *t
+		portable.Dir = ""
+		c.Tasks[name] = &portable
+	}
+	return c.Digest()
 }
 
 // GetWorkflow reads a workflow version.

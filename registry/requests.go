@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,8 +91,13 @@ func GetLaunchRequest(ctx context.Context, st store.Store, id string) (*LaunchRe
 
 // PutCancelRequest writes a cancel request (a later one replaces it).
 func PutCancelRequest(ctx context.Context, st store.Store, r *CancelRequest) error {
-	_, err := store.PutJSON(ctx, st, CancelRequestKey(r.Exec), r, store.PutOptions{})
-	return err
+	if err := validID(r.Exec); err != nil {
+		return err
+	}
+	if _, err := store.PutJSON(ctx, st, CancelRequestKey(r.Exec), r, store.PutOptions{}); err != nil {
+		return fmt.Errorf("write cancel request %s: %w", r.Exec, err)
+	}
+	return nil
 }
 
 // GetCancelRequest reads a cancel request.
@@ -174,12 +181,12 @@ func MergeInputs(lp *orchestrator.LaunchPlan, given map[string]orchestrator.Lite
 		out[k] = v
 	}
 	var errs []error
-	for k, v := range given {
+	for _, k := range slices.Sorted(maps.Keys(given)) { // errors in a stable order
 		if _, fixed := lp.Fixed[k]; fixed {
 			errs = append(errs, fmt.Errorf("input %q is fixed by launch plan %s and cannot be given", k, lp.Name))
 			continue
 		}
-		out[k] = v
+		out[k] = given[k]
 	}
 	for k, v := range lp.Fixed {
 		out[k] = v

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/orchestrator"
+	"github.com/aloft-run/aloft/registry"
 	"github.com/aloft-run/aloft/store"
 )
 
@@ -19,12 +21,16 @@ Looks at executions recorded in the bucket.
       newest first: EXECUTION WORKFLOW PHASE STARTED DURATION
   aloft executions get ID [--json]
       the node table (phases, attempts, durations, cache hits, errors),
-      the inputs and outputs, and the log tail of each failed node`
+      the inputs and outputs, and the log tail of each failed node
+  aloft executions terminate ID [--reason R]
+      asks the control plane to stop a running execution (it writes a
+      cancel request to the bucket; the execution ends aborted)`
 
 func executionsCmd(ctx context.Context, args []string, io Stdio) int {
 	return subcommand(ctx, args, io, "executions", executionsAbout, []sub{
 		{[]string{"list", "ls"}, executionsList},
 		{[]string{"get", "show"}, executionsGet},
+		{[]string{"terminate", "cancel"}, executionsTerminate},
 	})
 }
 
@@ -190,36 +196,44 @@ func executionsGet(ctx context.Context, args []string, io Stdio) int {
 		}
 		return exitOK
 	}
-	now := io.Env.now().UnixMilli()
+	writeExecution(ctx, io.Out, st, s, io.Env.now().UnixMilli())
+	return exitOK
+}
+
+// writeExecution prints an execution: its header, the node table, the
+// inputs and outputs, and the log tail of each failed node.
+func writeExecution(ctx context.Context, w io.Writer, st store.Store, s orchestrator.State, now int64) {
 	wf := s.Compiled()
 	snap := takeSnapshot(&s)
 	head := &table{}
 	head.add("execution", fmt.Sprintf("%s (%s/%s)", s.Exec, s.Project, s.Domain))
 	head.add("workflow", s.Workflow)
+	if s.LaunchPlan != "" {
+		head.add("launch plan", s.LaunchPlan)
+	}
 	head.add("phase", s.Phase.String())
 	head.add("started", fmtTime(s.Created))
 	head.add("duration", fmtDuration(endOr(s.Ended, now)-s.Created))
 	if s.Error != "" {
 		head.add("error", oneLine(s.Error, 200))
 	}
-	head.write(io.Out)
-	fmt.Fprintln(io.Out)
-	nodeTable(snap, now, true).write(io.Out)
-	fmt.Fprintf(io.Out, "\n%s\n", summary(snap))
+	head.write(w)
+	fmt.Fprintln(w)
+	nodeTable(snap, now, true).write(w)
+	fmt.Fprintf(w, "\n%s\n", summary(snap))
 	if len(wf.Inputs) > 0 {
-		fmt.Fprintln(io.Out, "\nInputs:")
-		valuesTable(wf.Inputs, s.Inputs).write(io.Out)
+		fmt.Fprintln(w, "\nInputs:")
+		valuesTable(wf.Inputs, s.Inputs).write(w)
 	}
 	if len(wf.Outputs) > 0 && s.Phase == orchestrator.ExecSucceeded {
-		fmt.Fprintln(io.Out, "\nOutputs:")
-		valuesTable(outputParams(wf), s.Outputs).write(io.Out)
+		fmt.Fprintln(w, "\nOutputs:")
+		valuesTable(outputParams(wf), s.Outputs).write(w)
 	}
 	shown := make([]string, len(snap.Nodes))
 	for i, r := range snap.Nodes {
 		shown[i] = r.Err // the ERROR column has them
 	}
-	writeFailures(ctx, io.Out, st, s, strings.Join(shown, "\n"))
-	return exitOK
+	writeFailures(ctx, w, st, s, strings.Join(shown, "\n"))
 }
 
 // viewOf builds the stable JSON view of an execution.
@@ -261,4 +275,57 @@ func strOrNil(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+func executionsTerminate(ctx context.Context, args []string, io Stdio) int {
+	var sf storeFlags
+	fs := newFlagSet("executions terminate", "aloft executions terminate ID [--reason R] [flags]",
+		"Asks the control plane to stop an execution: running tasks are cancelled and it ends aborted.", io)
+	sf.register(fs)
+	reason := fs.String("reason", "", "why, recorded with the request")
+	pos, code := parseFlags(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) != 1 {
+		return usageErr(io, "executions terminate", "want one execution id (aloft executions list shows them)")
+	}
+	id := pos[0]
+	st, err := sf.openExisting(io.Env)
+	if err != nil {
+		return failErr(io, "executions terminate", err)
+	}
+	req := &registry.CancelRequest{Project: sf.project, Domain: sf.domain, Exec: id, Reason: *reason, RequestedAt: io.Env.now().UTC()}
+	ref, err := sf.findExecution(ctx, st, id)
+	switch {
+	case errors.Is(err, errNoExecution):
+		// Launched but not yet started by the control plane?
+		lr, lerr := registry.GetLaunchRequest(ctx, st, id)
+		if lerr != nil {
+			return failErr(io, "executions terminate", err)
+		}
+		req.Project, req.Domain = lr.Project, lr.Domain
+		if err := registry.PutCancelRequest(ctx, st, req); err != nil {
+			return failErr(io, "executions terminate", err)
+		}
+		fmt.Fprintf(io.Out, "cancel requested for execution %s (launched, not started yet)\n", id)
+		return exitOK
+	case err != nil:
+		return failErr(io, "executions terminate", err)
+	}
+	var s orchestrator.State // the header is enough
+	if _, err := store.GetJSON(ctx, st, ref.StateKey(), &s); err != nil {
+		return failErr(io, "executions terminate", err)
+	}
+	if s.Phase.Terminal() {
+		fmt.Fprintf(io.Out, "execution %s already %s; nothing to terminate\n", id, s.Phase)
+		return exitOK
+	}
+	req.Project, req.Domain = ref.Project, ref.Domain
+	if err := registry.PutCancelRequest(ctx, st, req); err != nil {
+		return failErr(io, "executions terminate", err)
+	}
+	fmt.Fprintf(io.Out, "cancel requested for execution %s (%s); it ends aborted once its running tasks are stopped\n", id, s.Phase)
+	fmt.Fprintf(io.Err, "follow it with: aloft executions get %s\n", id)
+	return exitOK
 }

@@ -3,8 +3,13 @@
 //
 //	aloft run wf.yaml --input seed=7      run a workflow locally (cached, resumable)
 //	aloft validate wf.yaml                check spec files
-//	aloft executions list|get             look at past runs
+//	aloft executions list|get|terminate   look at runs, or stop one
 //	aloft cache list|evict                look at or drop memoized outputs
+//	aloft register wf.yaml --version v1   register specs in the bucket (AWS or local)
+//	aloft launchplans activate|deactivate|list
+//	aloft launch PLAN --input k=v         start a run through the control plane
+//	aloft logs EXEC NODE                  a node's log (CloudWatch for Batch jobs)
+//	aloft config from-stack|show          the CLI's config file
 //	aloft version
 //
 // main only reads the environment and hands over to run; every command is a
@@ -26,6 +31,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aloft-run/aloft/internal/cliconfig"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"golang.org/x/term"
 )
 
@@ -76,6 +83,13 @@ type Env struct {
 	// nil means the real clock and engine.NewExecID.
 	Now   func() time.Time
 	NewID func() string
+	// Config is the CLI's configuration file (cliconfig.Path); "" means none.
+	Config string
+	// AWS loads the AWS configuration; nil means the standard credential
+	// chain and environment (AWS_REGION, AWS_ENDPOINT_URL, …).
+	AWS func(ctx context.Context) (aws.Config, error)
+	// Sleep waits between polls; nil means a real timer.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // now is the clock commands use: Env.Now or the real one.
@@ -89,10 +103,12 @@ func (e Env) now() time.Time {
 func readEnv() Env {
 	dir, _ := os.Getwd()
 	fd := int(os.Stderr.Fd())
+	config, _ := cliconfig.Path() // no home directory: no config file
 	return Env{
-		Store: os.Getenv("ALOFT_STORE"),
-		Dir:   dir,
-		TTY:   term.IsTerminal(fd) && os.Getenv("TERM") != "dumb",
+		Store:  os.Getenv("ALOFT_STORE"),
+		Dir:    dir,
+		Config: config,
+		TTY:    term.IsTerminal(fd) && os.Getenv("TERM") != "dumb",
 		Size: func() (int, int) {
 			w, h, err := term.GetSize(fd)
 			if err != nil {
@@ -114,8 +130,14 @@ func commands() []command {
 	return []command{
 		{"run", "run a workflow locally (cached, resumable)", runCmd},
 		{"validate", "check spec files and report every error", validateCmd},
-		{"executions", "list executions or show one (list, get)", executionsCmd},
+		{"register", "register spec files in the bucket under a version", registerCmd},
+		{"launchplans", "activate, deactivate or list launch plans", launchPlansCmd},
+		{"launch", "start a run of a registered launch plan or workflow", launchCmd},
+		{"dev", "serve the control plane locally: triggers, schedules, launches", devCmd},
+		{"executions", "list, show or terminate executions (list, get, terminate)", executionsCmd},
+		{"logs", "print the log of a node's attempt", logsCmd},
 		{"cache", "list or evict memoized task outputs (list, evict)", cacheCmd},
+		{"config", "write the config file from a deployed stack, or show it", configCmd},
 		{"version", "print aloft's version", versionCmd},
 		{"help", "show this help, or a command's flags (aloft help run)", nil},
 	}
@@ -171,13 +193,23 @@ Usage:
 Commands:
 `)
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Examples:
   aloft run wf.yaml --input seed=7
   aloft run --resume r1abc2
   aloft executions get r1abc2
+
+On AWS (after aloft config from-stack STACK, or with --store s3://bucket):
+  aloft register wf.yaml --version v1 --activate
+  aloft launch diabetes_nightly --input test_split_ratio=0.25 --wait
+  aloft logs r1abc2 fit
+
+The bucket is --store DIR|file:///DIR|s3://BUCKET[/PREFIX], else
+$ALOFT_STORE, else the config file's store, else .aloft/bucket (aloft run
+always uses a directory). AWS access uses the standard credential chain
+and honours AWS_ENDPOINT_URL.
 
 Exit codes: 0 ok, 1 run failed, 2 usage or spec error, 130 interrupted.
 `)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/store"
 	"github.com/aloft-run/aloft/store/dirstore"
+	"github.com/aloft-run/aloft/store/storeurl"
 )
 
 // storeFlags are the flags of every command that uses the bucket.
@@ -22,7 +24,7 @@ type storeFlags struct {
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
 	f.fs = fs
-	fs.StringVar(&f.store, "store", "", "the bucket `directory` (default $ALOFT_STORE, else .aloft/bucket)")
+	fs.StringVar(&f.store, "store", "", "the bucket: a `directory`, file:///dir or s3://bucket[/prefix] (default $ALOFT_STORE, else the config file's store, else .aloft/bucket)")
 	fs.StringVar(&f.project, "project", "default", "the `project`")
 	fs.StringVar(&f.domain, "domain", "development", "the `domain`")
 }
@@ -34,42 +36,137 @@ func (f *storeFlags) scoped() bool {
 	return set
 }
 
-// dir is the bucket directory: --store, else $ALOFT_STORE, else
-// .aloft/bucket (Decision 4), relative to the working directory.
-func (f *storeFlags) dir(env Env) string {
-	d := f.store
-	if d == "" {
-		d = env.Store
+// location is where the bucket is: --store, else $ALOFT_STORE, else the
+// config file's store (aloft config from-stack), else .aloft/bucket
+// (Decision 4). A relative directory resolves against the working
+// directory, so the result is an s3:// or file:// URI or an absolute path.
+func (f *storeFlags) location(env Env) (string, error) {
+	loc := f.store
+	if loc == "" {
+		loc = env.Store
 	}
-	if d == "" {
-		d = filepath.Join(".aloft", "bucket")
+	if loc == "" {
+		c, found, err := loadConfig(env)
+		if err != nil {
+			return "", err
+		}
+		if found {
+			loc = c.Store
+		}
 	}
-	if !filepath.IsAbs(d) && env.Dir != "" {
-		d = filepath.Join(env.Dir, d)
-	}
-	return d
+	return absLocation(loc, env), nil
 }
 
-// open opens (creating it if needed) the bucket.
-func (f *storeFlags) open(env Env) (*dirstore.Store, error) {
-	return dirstore.Open(f.dir(env))
+// absLocation makes a directory location absolute; "" is .aloft/bucket.
+func absLocation(loc string, env Env) string {
+	if loc == "" {
+		loc = filepath.Join(".aloft", "bucket")
+	}
+	if strings.Contains(loc, "://") {
+		return loc
+	}
+	if !filepath.IsAbs(loc) && env.Dir != "" {
+		loc = filepath.Join(env.Dir, loc)
+	}
+	return loc
+}
+
+// localDir is the directory of a directory or file:// location; ok is
+// false for others (s3://).
+func localDir(loc string) (dir string, ok bool) {
+	if !strings.Contains(loc, "://") {
+		return loc, true
+	}
+	u, err := url.Parse(loc)
+	if err != nil || u.Scheme != "file" {
+		return "", false
+	}
+	return filepath.FromSlash(u.Path), true
+}
+
+// openBucket opens the bucket, creating a directory one if it is missing.
+func (f *storeFlags) openBucket(ctx context.Context, env Env) (store.Store, error) {
+	loc, err := f.location(env)
+	if err != nil {
+		return nil, err
+	}
+	return storeurl.Open(ctx, loc)
 }
 
 // errNoStore says the bucket directory does not exist: nothing ran here yet.
 var errNoStore = errors.New("no bucket")
 
-// openExisting opens the bucket for reading; errNoStore when it is absent,
-// so that looking creates nothing.
-func (f *storeFlags) openExisting(env Env) (*dirstore.Store, error) {
-	d := f.dir(env)
-	if _, err := os.Stat(d); err != nil {
+// openExisting opens the bucket for reading; errNoStore when it is a
+// directory that is absent, so that looking creates nothing. (It takes no
+// ctx: opening reads configuration, not the bucket, so it needs none.)
+func (f *storeFlags) openExisting(env Env) (store.Store, error) {
+	loc, err := f.location(env)
+	if err != nil {
+		return nil, err
+	}
+	if dir, ok := localDir(loc); ok {
+		if _, err := os.Stat(dir); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("%w at %s (run a workflow first, or pass --store DIR or s3://bucket)", errNoStore, dir)
+			}
+			return nil, err
+		}
+	}
+	return storeurl.Open(context.Background(), loc)
+}
+
+// aloft run drives the local executor over a directory bucket, so its
+// store methods shadow storeFlags' with ones that open a dirstore. Its
+// default is --store, else $ALOFT_STORE, else .aloft/bucket: the config
+// file's store is the deployed stack's bucket, which run does not use.
+
+// register adds the bucket flags, saying what run accepts.
+func (f *runFlags) register(fs *flag.FlagSet) {
+	f.storeFlags.register(fs)
+	fs.Lookup("store").Usage = "the bucket `directory` (default $ALOFT_STORE, else .aloft/bucket)"
+}
+
+// runDir is the bucket directory of aloft run.
+func (f *runFlags) runDir(env Env) (string, error) {
+	loc := f.store
+	if loc == "" {
+		loc = env.Store
+	}
+	loc = absLocation(loc, env)
+	dir, ok := localDir(loc)
+	if !ok {
+		return "", fmt.Errorf("--store %s: aloft run runs tasks on this machine over a directory bucket; to run on AWS, use aloft register and aloft launch", loc)
+	}
+	return dir, nil
+}
+
+// open opens (creating it if needed) the bucket of aloft run.
+func (f *runFlags) open(env Env) (*dirstore.Store, error) {
+	dir, err := f.runDir(env)
+	if err != nil {
+		return nil, err
+	}
+	return dirstore.Open(dir)
+}
+
+// openExisting opens the bucket of aloft run --resume; errNoStore when it
+// is absent.
+func (f *runFlags) openExisting(env Env) (*dirstore.Store, error) {
+	dir, err := f.runDir(env)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(dir); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w at %s (run a workflow first, or pass --store DIR)", errNoStore, d)
+			return nil, fmt.Errorf("%w at %s (run a workflow first, or pass --store DIR)", errNoStore, dir)
 		}
 		return nil, err
 	}
-	return dirstore.Open(d)
+	return dirstore.Open(dir)
 }
+
+// isS3 reports whether st is an S3 bucket.
+func isS3(st store.Store) bool { return strings.HasPrefix(st.URI(""), "s3://") }
 
 // errNoExecution is returned by findExecution for an unknown id.
 var errNoExecution = errors.New("no such execution")
