@@ -90,6 +90,9 @@ func newClient(ctx context.Context, cfg settings) (*s3.Client, error) {
 		if o.BaseEndpoint != nil {
 			o.UsePathStyle = true
 		}
+		// Get of a multipart object (whose checksum is of its parts) would
+		// log "Skipped validation of multipart checksum" to stderr each time.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	}), nil
 }
 
