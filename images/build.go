@@ -63,7 +63,7 @@ func Build(ctx context.Context, s BuildSpec, opts ...Option) (Result, error) {
 	if err := runnerbin.Check(s.Runner, s.Platform.Arch()); err != nil {
 		return Result{}, fmt.Errorf("build: runner for %s: %w", s.Platform, err)
 	}
-	baseRef, base, err := resolve(ctx, s.Base, s.Platform, o)
+	baseRef, base, err := resolve(ctx, s.Base, s.Platform, o, true)
 	if err != nil {
 		return Result{}, err
 	}

@@ -25,16 +25,16 @@ import (
 // ErrPlatform (the image is not offered for p; the message lists what it
 // offers) or ErrUnauthorized.
 func Pin(ctx context.Context, image string, p Platform, opts ...Option) (string, error) {
-	d, _, err := resolve(ctx, image, p, makeOptions(opts))
+	d, _, err := resolve(ctx, image, p, makeOptions(opts), false)
 	if err != nil {
 		return "", err
 	}
 	return d.String(), nil
 }
 
-// resolve pins image for p and returns the platform's image, whose
-// manifest and layers are fetched when read.
-func resolve(ctx context.Context, image string, p Platform, o options) (name.Digest, v1.Image, error) {
+// resolve pins image for p and, when withImage, returns the platform's
+// image too (its layers are fetched when read).
+func resolve(ctx context.Context, image string, p Platform, o options, withImage bool) (name.Digest, v1.Image, error) {
 	ref, err := name.ParseReference(image)
 	if err != nil {
 		return name.Digest{}, nil, fmt.Errorf("image %q: %w", image, err)
@@ -58,14 +58,19 @@ func resolve(ctx context.Context, image string, p Platform, o options) (name.Dig
 			if m.Platform == nil || !m.MediaType.IsImage() || m.Platform.OS == "unknown" {
 				continue // attestations and nested indexes
 			}
-			if p.offers(*m.Platform) {
-				img, err := idx.Image(m.Digest)
-				if err != nil {
-					return name.Digest{}, nil, registryError(image, ref, "read", err)
-				}
-				return ref.Context().Digest(m.Digest.String()), img, nil
+			if !p.offers(*m.Platform) {
+				offered = append(offered, platformOf(*m.Platform))
+				continue
 			}
-			offered = append(offered, platformOf(*m.Platform))
+			pinned := ref.Context().Digest(m.Digest.String())
+			if !withImage {
+				return pinned, nil, nil
+			}
+			img, err := idx.Image(m.Digest)
+			if err != nil {
+				return name.Digest{}, nil, registryError(image, ref, "read", err)
+			}
+			return pinned, img, nil
 		}
 		return name.Digest{}, nil, platformError(image, p, offered)
 	case desc.MediaType.IsImage():
