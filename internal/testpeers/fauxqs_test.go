@@ -21,6 +21,7 @@ func TestFauxqs(t *testing.T) {
 	}
 	c := f.SQSClient()
 	url := f.QueueURLs["events"]
+	t.Logf("queue URL %s", url)
 	if url == "" {
 		t.Fatalf("QueueURLs = %v, want events", f.QueueURLs)
 	}
