@@ -348,6 +348,11 @@ func (c *Control) SweepAll(ctx context.Context) (SweepSummary, error) {
 			sum.Ended++
 		}
 	}
-	c.log().Info("sweep", "executions", sum.Executions, "ended", sum.Ended, "errors", len(sum.Errors))
+	if sum.Executions > 0 || len(sum.Errors) > 0 {
+		c.log().Debug("sweep", "executions", sum.Executions, "ended", sum.Ended, "errors", len(sum.Errors))
+	}
+	for _, e := range sum.Errors {
+		c.log().Warn("sweep", "error", e)
+	}
 	return sum, nil
 }

@@ -8,6 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/orchestrator/schedule"
 	"github.com/aloft-run/aloft/registry"
@@ -292,5 +295,51 @@ func (d *Dev) Wake(_ context.Context, ref engine.Ref, at time.Time) error {
 	m.Wake.Project, m.Wake.Domain, m.Wake.Exec = ref.Project, ref.Domain, ref.Exec
 	body, _ := json.Marshal(m)
 	time.AfterFunc(time.Until(at), func() { d.enqueue(string(body)) })
+	return nil
+}
+
+// SQSReceiver is the part of the SQS client PollSQS uses.
+type SQSReceiver interface {
+	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
+}
+
+// PollSQS feeds the loop from an SQS queue that EventBridge fills with the
+// bucket's events (LocalStack): each message is routed as the stack's rules
+// route it, and deleted once handled (a failed one is left to reappear).
+func (d *Dev) PollSQS(ctx context.Context, q SQSReceiver, queueURL string) error {
+	c := d.Control
+	for ctx.Err() == nil {
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queueURL),
+			MaxNumberOfMessages: 10, WaitTimeSeconds: 10})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		for _, m := range out.Messages {
+			body := aws.ToString(m.Body)
+			ok := true
+			env, err := ParseEnvelope([]byte(body))
+			switch {
+			case err == nil && env.Source == SourceS3 && strings.Contains(string(env.Detail), `"incoming/`):
+				_, err = c.Trigger(ctx, []byte(body))
+				ok = err == nil
+			case err == nil && env.Source == SourceS3 && strings.Contains(string(env.Detail), `/active.json"`):
+				_, err = c.Registrar(ctx, []byte(body), "")
+				ok = err == nil
+			default:
+				resp := c.AdvanceBatch(ctx, []SQSMessage{{MessageID: aws.ToString(m.MessageId), Body: body}})
+				ok = len(resp.BatchItemFailures) == 0
+			}
+			if err != nil {
+				c.log().Error("event", "error", err)
+			}
+			if ok {
+				_, _ = q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queueURL), ReceiptHandle: m.ReceiptHandle})
+			}
+		}
+	}
 	return nil
 }
