@@ -39,3 +39,14 @@ func (j Job) Label() string {
 	a := Attempt{Node: j.Node, Item: j.Item}
 	return a.Label()
 }
+
+// ArraySubmitter is implemented by dispatchers that can run many attempts of
+// one map node as a single submission (an AWS Batch array job). The jobs are
+// the items of one node of one execution running the same task, one per map
+// item; the caller writes every job's inputs.json first. SubmitArray returns
+// one job identity per job, in order (for AWS Batch "<parent id>:<index>"),
+// each what that attempt's claim records. As with Submit, submitting the
+// same jobs again is harmless. Callers without it submit each job alone.
+type ArraySubmitter interface {
+	SubmitArray(ctx context.Context, jobs []Job) (jobIDs []string, err error)
+}

@@ -4,6 +4,11 @@
 // batchrunner). It is a static binary that aloft adds to task images.
 //
 //	aloft-runner --store file:///bucket --attempt data/EXEC/NODE/1/ [--job-id ID] [--workdir DIR]
+//	aloft-runner --store s3://bucket --array data/EXEC/NODE/array-HASH.json
+//
+// With --array it is one child of an AWS Batch array job: it runs the
+// attempt that the manifest lists at index $AWS_BATCH_JOB_ARRAY_INDEX, and
+// its job identity is "$AWS_BATCH_JOB_ID:<index>" (the child's job id).
 //
 // It exits 0 when the attempt was run (whether the task succeeded or failed:
 // the outcome is in the bucket) or claimed by another job, and non-zero only
@@ -15,34 +20,38 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/aloft-run/aloft/batchrunner"
 	"github.com/aloft-run/aloft/store"
-	"github.com/aloft-run/aloft/store/dirstore"
+	"github.com/aloft-run/aloft/store/storeurl"
 )
 
 // config is the runner's invocation, read once from flags and environment.
 type config struct {
-	store   string
-	attempt string
-	jobID   string
-	workdir string
-	memory  string
+	store      string
+	attempt    string
+	array      string // an array manifest key, instead of attempt
+	arrayIndex string // $AWS_BATCH_JOB_ARRAY_INDEX
+	jobID      string
+	workdir    string
+	memory     string
 }
 
 func main() {
 	var c config
-	flag.StringVar(&c.store, "store", "", "the bucket: file:///dir or a directory (s3:// and gs:// later)")
+	flag.StringVar(&c.store, "store", "", "the bucket: s3://bucket[/prefix], file:///dir or a directory")
 	flag.StringVar(&c.attempt, "attempt", "", "the attempt prefix, data/<exec>/<node>/<attempt>/")
+	flag.StringVar(&c.array, "array", "", "an array job's manifest, data/<exec>/<node>/array-<hash>.json: run the attempt at index $AWS_BATCH_JOB_ARRAY_INDEX")
 	flag.StringVar(&c.jobID, "job-id", os.Getenv("AWS_BATCH_JOB_ID"), "this job's identity, recorded in the claim (default $AWS_BATCH_JOB_ID)")
 	flag.StringVar(&c.workdir, "workdir", "", "where to make the scratch directory (default $TMPDIR)")
 	flag.StringVar(&c.memory, "memory-limit", "auto", "how to bound the task's memory: auto, cgroup, poll or off")
 	flag.Parse()
+	c.arrayIndex = os.Getenv("AWS_BATCH_JOB_ARRAY_INDEX")
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -53,8 +62,11 @@ func main() {
 }
 
 func run(ctx context.Context, c config) error {
-	if c.attempt == "" {
-		return errors.New("--attempt is required")
+	switch {
+	case c.attempt == "" && c.array == "":
+		return errors.New("--attempt or --array is required")
+	case c.attempt != "" && c.array != "":
+		return errors.New("give --attempt or --array, not both")
 	}
 	if c.jobID == "" {
 		return errors.New("--job-id is required (or AWS_BATCH_JOB_ID)")
@@ -67,28 +79,48 @@ func run(ctx context.Context, c config) error {
 	default:
 		return fmt.Errorf("--memory-limit %q: want auto, cgroup, poll or off", c.memory)
 	}
-	st, err := openStore(c.store)
+	st, err := openStore(ctx, c.store)
 	if err != nil {
 		return err
 	}
-	return batchrunner.Run(ctx, st, c.attempt, batchrunner.RunOptions{
-		JobID: c.jobID, WorkDir: c.workdir, Log: os.Stderr, Memory: mem,
+	prefix, jobID := c.attempt, c.jobID
+	if c.array != "" {
+		if prefix, jobID, err = arrayAttempt(ctx, st, c); err != nil {
+			return err
+		}
+	}
+	return batchrunner.Run(ctx, st, prefix, batchrunner.RunOptions{
+		JobID: jobID, WorkDir: c.workdir, Log: os.Stderr, Memory: mem,
 	})
 }
 
-// openStore opens the bucket a --store value names.
-func openStore(s string) (store.Store, error) {
-	switch {
-	case s == "":
-		return nil, errors.New("--store is required")
-	case strings.HasPrefix(s, "file://"):
-		u, err := url.Parse(s)
-		if err != nil {
-			return nil, fmt.Errorf("--store %s: %w", s, err)
-		}
-		return dirstore.Open(u.Path)
-	case strings.Contains(s, "://"):
-		return nil, fmt.Errorf("--store %s: only file:// and directory paths are supported so far", s)
+// arrayAttempt finds an array child's attempt prefix in the manifest, and
+// its job identity: the array job's id with ":<index>" (AWS Batch gives a
+// child that id; it is added when AWS_BATCH_JOB_ID lacks it).
+func arrayAttempt(ctx context.Context, st store.Store, c config) (prefix, jobID string, err error) {
+	if c.arrayIndex == "" {
+		return "", "", errors.New("--array needs AWS_BATCH_JOB_ARRAY_INDEX (set by AWS Batch in array job children)")
 	}
-	return dirstore.Open(s)
+	i, err := strconv.Atoi(c.arrayIndex)
+	if err != nil || i < 0 {
+		return "", "", fmt.Errorf("AWS_BATCH_JOB_ARRAY_INDEX %q: want an index from 0", c.arrayIndex)
+	}
+	prefix, err = batchrunner.ArrayPrefix(ctx, st, c.array, i)
+	if err != nil {
+		return "", "", err
+	}
+	jobID = c.jobID
+	if suffix := ":" + strconv.Itoa(i); !strings.HasSuffix(jobID, suffix) {
+		jobID += suffix
+	}
+	return prefix, jobID, nil
+}
+
+// openStore opens the bucket a --store value names: s3://bucket[/prefix],
+// file:///dir or a directory path.
+func openStore(ctx context.Context, s string) (store.Store, error) {
+	if s == "" {
+		return nil, errors.New("--store is required")
+	}
+	return storeurl.Open(ctx, s)
 }
