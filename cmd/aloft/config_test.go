@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/aloft-run/aloft/internal/cliconfig"
+	"github.com/aloft-run/aloft/store/s3store"
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
@@ -121,5 +123,24 @@ func TestStoreFromConfigFile(t *testing.T) {
 	r = aloft(t, s.env, "executions", "list").check(t, exitFailed)
 	if !strings.Contains(r.err, "parse aloft config") {
 		t.Errorf("malformed config: %q", r.err)
+	}
+}
+
+func TestConfigStoreOpensInTheStackRegion(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	s.env.Config = filepath.Join(s.dir, "config.json")
+	if err := cliconfig.Save(s.env.Config, cliconfig.Config{Store: "s3://aloft-bucket/team", Region: "ap-south-2"}); err != nil {
+		t.Fatal(err)
+	}
+	var sf storeFlags
+	sf.register(flag.NewFlagSet("t", flag.ContinueOnError))
+	st, err := sf.openExisting(s.env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3, ok := st.(*s3store.Store)
+	if !ok || s3.Bucket() != "aloft-bucket" || s3.Prefix() != "team/" || s3.Client().Options().Region != "ap-south-2" {
+		t.Errorf("opened %T %s", st, st.URI(""))
 	}
 }

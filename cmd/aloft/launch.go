@@ -61,7 +61,7 @@ func launchCmd(ctx context.Context, args []string, io Stdio) int {
 	fs := newFlagSet("launch", "aloft launch NAME [--input name=value ...] [flags]\n       aloft launch --workflow NAME --workflow-version V [--input name=value ...] [flags]", launchAbout, io)
 	fs.Var(&f.inputs, "input", "an input value, `name=value` (repeatable)")
 	fs.StringVar(&f.inputsFile, "inputs-file", "", "a JSON or YAML `file` of input values")
-	fs.StringVar(&f.inputsFile, "inputs", "", "the same as --inputs-file")
+	fs.StringVar(&f.inputsFile, "inputs", "", "a JSON or YAML `file` of input values (the same as --inputs-file)")
 	fs.StringVar(&f.version, "version", "", "the launch plan's `version` (default: the active one)")
 	fs.BoolVar(&f.workflow, "workflow", false, "NAME is a registered workflow, run without a launch plan")
 	fs.StringVar(&f.workflowVersion, "workflow-version", "", "with --workflow: the workflow's `version`")

@@ -5,10 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aloft-run/aloft/batchrunner"
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/registry"
@@ -286,4 +289,58 @@ func TestExecutionsTerminate(t *testing.T) {
 		t.Errorf("terminate unknown: %q", r.err)
 	}
 	s.run(t, "executions", "terminate").check(t, exitUsage)
+}
+
+func TestUploadInputs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := dirstore.Open(filepath.Join(dir, "bucket"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"d/a.txt": "a\n", "d/sub/b.txt": "b\n", "one.csv": "1,2\n"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inBucket, err := store.PutBytes(ctx, st, "incoming/x.csv", []byte("x"), store.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]orchestrator.Literal{
+		"dir":    orchestrator.Directory(orchestrator.Blob{URI: "d"}),
+		"files":  orchestrator.List(orchestrator.File(orchestrator.Blob{URI: "file://" + filepath.Join(dir, "one.csv")})),
+		"bucket": orchestrator.File(orchestrator.Blob{URI: st.URI(inBucket.Key)}),
+		"url":    orchestrator.File(orchestrator.Blob{URI: "s3://elsewhere/k"}),
+		"n":      orchestrator.Int(1),
+	}
+	out, err := uploadInputs(ctx, st, "r1abc", in, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := func(s string) string { sum := sha256.Sum256([]byte(s)); return "sha256:" + hex.EncodeToString(sum[:]) }
+	d := out["dir"]
+	wantDir := batchrunner.DirectoryDigest(map[string]string{"a.txt": digest("a\n"), "sub/b.txt": digest("b\n")})
+	if d.Kind != orchestrator.KindDirectory || d.Blob.URI != st.URI("data/r1abc/inputs/dir/d") || d.Blob.Digest != wantDir || d.Blob.Size != 4 {
+		t.Errorf("dir = %+v", d.Blob)
+	}
+	if b, _, err := store.ReadAll(ctx, st, "data/r1abc/inputs/dir/d/sub/b.txt"); err != nil || string(b) != "b\n" {
+		t.Errorf("uploaded dir file: %q %v", b, err)
+	}
+	if f := out["files"].List[0]; f.Blob.URI != st.URI("data/r1abc/inputs/files/0/one.csv") || f.Blob.Digest != digest("1,2\n") {
+		t.Errorf("list item = %+v", f.Blob)
+	}
+	for _, name := range []string{"bucket", "url", "n"} {
+		if !out[name].Equal(in[name]) || (out[name].Blob != nil && out[name].Blob.Digest != "") {
+			t.Errorf("%s changed: %+v", name, out[name])
+		}
+	}
+	_, err = uploadInputs(ctx, st, "r1abc", map[string]orchestrator.Literal{"f": orchestrator.File(orchestrator.Blob{URI: "d"})}, dir)
+	if !errors.Is(err, errLocalInput) || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("a directory for a file input: %v", err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/aloft-run/aloft/batchrunner"
@@ -32,7 +33,15 @@ func logsCmd(ctx context.Context, args []string, io Stdio) int {
 	var sf storeFlags
 	fs := newFlagSet("logs", "aloft logs EXECUTION NODE [--attempt N] [--item I] [flags]", logsAbout, io)
 	attempt := fs.Int("attempt", 0, "the attempt `N` (default: the latest)")
-	item := fs.Int("item", -1, "for a map node: the item `I` (0-based)")
+	item := -1
+	fs.Func("item", "for a map node: the item `I` (0-based)", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("want an item index: 0, 1, …")
+		}
+		item = n
+		return nil
+	})
 	sf.register(fs)
 	pos, code := parseFlags(fs, args)
 	if code >= 0 {
@@ -60,14 +69,21 @@ func logsCmd(ctx context.Context, args []string, io Stdio) int {
 	if err != nil {
 		return failErr(io, "logs", err)
 	}
-	a, err := pickAttempt(s, pos[1], *item, *attempt)
+	a, err := pickAttempt(s, pos[1], item, *attempt)
 	if err != nil {
 		return usageErr(io, "logs", "%v", err)
+	}
+	_, region, err := sf.resolve(io.Env)
+	if err != nil {
+		return failErr(io, "logs", err)
 	}
 	src := logSource{st: st, aws: func(ctx context.Context) (logClients, error) {
 		cfg, err := awsConfig(ctx, io.Env)
 		if err != nil {
 			return logClients{}, err
+		}
+		if region != "" {
+			cfg.Region = region // the config file's bucket: its stack's region
 		}
 		return logClients{batch: batch.NewFromConfig(cfg), logs: cloudwatchlogs.NewFromConfig(cfg)}, nil
 	}}

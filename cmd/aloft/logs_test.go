@@ -56,6 +56,41 @@ func TestLogsFromBucket(t *testing.T) {
 	}
 }
 
+// fanSpec maps a task that prints its item over three items.
+const fanSpec = `apiVersion: aloft/v1
+kind: Workflow
+name: fan
+outputs:
+  ys: "{{each.y}}"
+tasks:
+  echo:
+    inputs: {x: int}
+    outputs: {y: int}
+    command: [sh, -c, 'echo "item $1"; echo $1 > "$2"', echo, "{{inputs.x}}", "{{outputs.y}}"]
+nodes:
+  each: {map: echo, over: {x: [10, 20, 30]}}
+`
+
+func TestLogsOfMapItems(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	r := s.run(t, "run", s.write(t, "fan.yaml", fanSpec)).check(t, exitOK)
+	id := execID(t, r.err)
+	r = s.run(t, "logs", id, "each", "--item", "1").check(t, exitOK)
+	if r.out != "item 20\n" {
+		t.Errorf("logs of item 1: %q", r.out)
+	}
+	r = s.run(t, "logs", id, "each").check(t, exitUsage)
+	if !strings.Contains(r.err, "map node of 3 items: choose one with --item I") {
+		t.Errorf("logs of a map node without --item: %q", r.err)
+	}
+	r = s.run(t, "logs", id, "each", "--item", "3").check(t, exitUsage)
+	if !strings.Contains(r.err, "--item 3 is not one of them") {
+		t.Errorf("logs of item 3: %q", r.err)
+	}
+	s.run(t, "logs", id, "each", "--item", "x").check(t, exitUsage)
+}
+
 // s3Named is a directory store that names its objects as an S3 bucket
 // would, so that logs treats it as one.
 type s3Named struct{ *dirstore.Store }

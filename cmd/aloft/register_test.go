@@ -167,3 +167,23 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+func TestHelpListsBucketCommands(t *testing.T) {
+	env := Env{Dir: t.TempDir()}
+	r := aloft(t, env, "help").check(t, exitOK)
+	for _, c := range []string{"register", "launchplans", "launch", "executions", "logs", "config"} {
+		if !strings.Contains(r.out, "\n  "+c+" ") {
+			t.Errorf("help does not list %s:\n%s", c, r.out)
+		}
+	}
+	for cmd, flag := range map[string]string{"register": "--activate", "launch": "--wait", "logs": "--attempt"} {
+		r = aloft(t, env, "help", cmd).check(t, exitOK)
+		if !strings.Contains(r.out, flag) || !strings.Contains(r.out, "s3://bucket[/prefix]") {
+			t.Errorf("help %s lacks %s or the s3:// store:\n%s", cmd, flag, r.out)
+		}
+	}
+	r = aloft(t, env, "executions", "help").check(t, exitOK)
+	if !strings.Contains(r.err, "terminate") {
+		t.Errorf("executions help lacks terminate:\n%s", r.err)
+	}
+}

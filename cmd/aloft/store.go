@@ -13,6 +13,7 @@ import (
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/store"
 	"github.com/aloft-run/aloft/store/dirstore"
+	"github.com/aloft-run/aloft/store/s3store"
 	"github.com/aloft-run/aloft/store/storeurl"
 )
 
@@ -41,20 +42,38 @@ func (f *storeFlags) scoped() bool {
 // (Decision 4). A relative directory resolves against the working
 // directory, so the result is an s3:// or file:// URI or an absolute path.
 func (f *storeFlags) location(env Env) (string, error) {
-	loc := f.store
+	loc, _, err := f.resolve(env)
+	return loc, err
+}
+
+// resolve is location, with the AWS region of the bucket when the config
+// file named it (the region of the stack that made it); "" otherwise, for
+// the standard AWS configuration to decide.
+func (f *storeFlags) resolve(env Env) (loc, region string, err error) {
+	loc = f.store
 	if loc == "" {
 		loc = env.Store
 	}
 	if loc == "" {
 		c, found, err := loadConfig(env)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		if found {
-			loc = c.Store
+			loc, region = c.Store, c.Region
 		}
 	}
-	return absLocation(loc, env), nil
+	return absLocation(loc, env), region, nil
+}
+
+// openAt opens the bucket at loc; an S3 bucket with a known region is
+// opened in it.
+func openAt(ctx context.Context, loc, region string) (store.Store, error) {
+	if rest, ok := strings.CutPrefix(loc, "s3://"); ok && region != "" {
+		bucket, prefix, _ := strings.Cut(rest, "/")
+		return s3store.Open(ctx, bucket, prefix, s3store.WithRegion(region))
+	}
+	return storeurl.Open(ctx, loc)
 }
 
 // absLocation makes a directory location absolute; "" is .aloft/bucket.
@@ -86,11 +105,11 @@ func localDir(loc string) (dir string, ok bool) {
 
 // openBucket opens the bucket, creating a directory one if it is missing.
 func (f *storeFlags) openBucket(ctx context.Context, env Env) (store.Store, error) {
-	loc, err := f.location(env)
+	loc, region, err := f.resolve(env)
 	if err != nil {
 		return nil, err
 	}
-	return storeurl.Open(ctx, loc)
+	return openAt(ctx, loc, region)
 }
 
 // errNoStore says the bucket directory does not exist: nothing ran here yet.
@@ -100,7 +119,7 @@ var errNoStore = errors.New("no bucket")
 // directory that is absent, so that looking creates nothing. (It takes no
 // ctx: opening reads configuration, not the bucket, so it needs none.)
 func (f *storeFlags) openExisting(env Env) (store.Store, error) {
-	loc, err := f.location(env)
+	loc, region, err := f.resolve(env)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +131,7 @@ func (f *storeFlags) openExisting(env Env) (store.Store, error) {
 			return nil, err
 		}
 	}
-	return storeurl.Open(context.Background(), loc)
+	return openAt(context.Background(), loc, region)
 }
 
 // aloft run drives the local executor over a directory bucket, so its
