@@ -96,7 +96,7 @@ func (d *Dispatcher) Submit(ctx context.Context, job batchrunner.Job) (string, e
 	if err != nil {
 		return "", fmt.Errorf("submit %s: %w", job.Prefix, err)
 	}
-	def, err := d.jobDefinition(ctx, job.Task.Image, p.platform)
+	def, err := d.definitionARN(ctx, job.Task.Image, p.platform)
 	if err != nil {
 		return "", fmt.Errorf("submit %s: %w", job.Prefix, err)
 	}
@@ -167,7 +167,7 @@ func (d *Dispatcher) SubmitArray(ctx context.Context, jobs []batchrunner.Job) ([
 	if err != nil {
 		return nil, fmt.Errorf("submit array %s/%s: %w", first.Exec, first.Node, err)
 	}
-	def, err := d.jobDefinition(ctx, first.Task.Image, p.platform)
+	def, err := d.definitionARN(ctx, first.Task.Image, p.platform)
 	if err != nil {
 		return nil, fmt.Errorf("submit array %s/%s: %w", first.Exec, first.Node, err)
 	}

@@ -40,11 +40,11 @@ func JobDefinitionName(cfg Config, image, platform string) string {
 	return jobDefinition{Image: image, Entrypoint: runnerContract, JobRoleARN: cfg.JobRoleARN, ExecutionRoleARN: cfg.ExecutionRoleARN, Platform: platform}.name()
 }
 
-// jobDefinition returns the ARN of the active job definition for image on
+// definitionARN returns the ARN of the active job definition for image on
 // platform, looking it up (and registering it when missing) the first time
 // this process needs it. Two processes registering the same definition at
 // once make two identical revisions, which is harmless.
-func (d *Dispatcher) jobDefinition(ctx context.Context, image, platform string) (string, error) {
+func (d *Dispatcher) definitionARN(ctx context.Context, image, platform string) (string, error) {
 	def := jobDefinition{Image: image, Entrypoint: runnerContract, JobRoleARN: d.cfg.JobRoleARN, ExecutionRoleARN: d.cfg.ExecutionRoleARN, Platform: platform}
 	name := def.name()
 

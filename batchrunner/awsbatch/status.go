@@ -119,7 +119,7 @@ func (s JobStatus) failure() (orchestrator.ErrorKind, string) {
 		if s.MemoryMiB > 0 {
 			msg += fmt.Sprintf(": the task used more than the job's %d MiB", s.MemoryMiB)
 		}
-		return orchestrator.ErrOOM, msg + ": " + s.ContainerReason
+		return orchestrator.ErrOOM, msg + ": " + reason
 	case strings.HasPrefix(s.StatusReason, "Host EC2"):
 		return orchestrator.ErrSystem, fmt.Sprintf("the job's host was lost %s (spot reclaim or instance failure) and AWS Batch gave up: %s",
 			times(s.Reclaims), s.StatusReason)
