@@ -4,7 +4,7 @@ BIN      := bin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build runners deps demo test test-short bench lint fuzz clean
+.PHONY: all build runners functions deps peers demo test test-short bench lint fuzz clean
 
 all: build
 
@@ -24,8 +24,20 @@ demo: build
 deps:
 	examples/diabetes/check_deps.sh
 
+# Test peers (versitygw, fauxqs on Node 22, aws-lambda-rie) into .tools/,
+# skipping what is there.
+peers:
+	scripts/install-peers.sh
+	@if [ -x scripts/install-lambda-rie.sh ]; then scripts/install-lambda-rie.sh; fi
+
+# The Lambda functions as provided.al2023 arm64 bootstrap binaries.
+functions:
+	@for f in advance trigger registrar; do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -ldflags '$(LDFLAGS)' -o $(BIN)/lambda/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+
 # The whole suite, as CI runs it.
-test: lint deps
+test: lint deps peers
 	PATH=/usr/bin:$$PATH $(GO) test -count=1 ./...
 
 test-short:
