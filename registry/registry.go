@@ -67,8 +67,8 @@ type LaunchPlan struct {
 type Active struct {
 	Version     string    `json:"version"`
 	ActivatedAt time.Time `json:"activated_at"`
-	// Paused keeps the launch plan registered and its rule in place but
-	// disabled: schedules do not fire (triggers still match).
+	// Paused keeps the launch plan active in name with its rule in place
+	// but disabled: neither its schedule nor its triggers start runs.
 	Paused bool `json:"paused,omitempty"`
 }
 
@@ -241,7 +241,8 @@ func GetActive(ctx context.Context, st store.Store, project, domain, name string
 }
 
 // ActivePlans returns every active launch plan in the bucket (every
-// project and domain), sorted by project, domain and name.
+// project and domain) that is not paused, sorted by project, domain and
+// name.
 func ActivePlans(ctx context.Context, st store.Store) ([]*LaunchPlan, error) {
 	objs, err := st.List(ctx, "registry/")
 	if err != nil {
@@ -253,10 +254,14 @@ func ActivePlans(ctx context.Context, st store.Store) ([]*LaunchPlan, error) {
 		if !ok {
 			continue
 		}
-		lp, err := GetLaunchPlan(ctx, st, p, d, n, "")
-		if errors.Is(err, ErrNotFound) {
-			continue // deactivated meanwhile
+		a, err := GetActive(ctx, st, p, d, n)
+		if errors.Is(err, ErrNotFound) || err == nil && a.Paused {
+			continue // deactivated meanwhile, or paused
 		}
+		if err != nil {
+			return nil, err
+		}
+		lp, err := GetLaunchPlan(ctx, st, p, d, n, a.Version)
 		if err != nil {
 			return nil, err
 		}
