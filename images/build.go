@@ -21,7 +21,7 @@ import (
 // the task's code.
 type BuildSpec struct {
 	Base     string            // base image reference, a tag or a digest
-	CodeDir  string            // directory shipped as CodeDir, the working directory
+	CodeDir  string            // directory shipped as CodeDir, the working directory ("": no code layer, the base's working directory)
 	Runner   []byte            // static aloft-runner for Platform's architecture (runnerbin.Get)
 	Platform Platform          // linux/amd64 or linux/arm64
 	Env      map[string]string // set in the image, over the base's values
@@ -46,7 +46,9 @@ type Result struct {
 // and a layer holding the code directory at CodeDir, sets the entrypoint to
 // the runner with no arguments (the dispatcher passes them as the command),
 // the working directory to CodeDir and the environment, and pushes it to
-// Repo tagged by its digest.
+// Repo tagged by its digest. With no CodeDir it adds the runner alone and
+// keeps the base's working directory: that is how an image: task's image
+// gets the runner a cloud job needs.
 //
 // The same inputs give the same digest: both layers are reproducible (see
 // codeTar), and the base is pinned. Pushing skips blobs the registry has
@@ -113,7 +115,9 @@ func assemble(base v1.Image, s BuildSpec) (v1.Image, error) {
 	cf = cf.DeepCopy()
 	cf.Config.Entrypoint = []string{RunnerPath}
 	cf.Config.Cmd = nil
-	cf.Config.WorkingDir = CodeDir
+	if s.CodeDir != "" {
+		cf.Config.WorkingDir = CodeDir
+	}
 	cf.Config.Env = mergeEnv(cf.Config.Env, s.Env)
 	if cf.OS == "" || cf.Architecture == "" {
 		cf.OS, cf.Architecture, cf.Variant = s.Platform.OS(), s.Platform.Arch(), s.Platform.Variant()
@@ -131,18 +135,20 @@ func assemble(base v1.Image, s BuildSpec) (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build: runner layer: %w", err)
 	}
-	ct, err := codeTar(s.CodeDir)
-	if err != nil {
-		return nil, fmt.Errorf("build: %w", err)
-	}
-	cl, err := layer(ct, layerType)
-	if err != nil {
-		return nil, fmt.Errorf("build: code layer: %w", err)
-	}
 	created := v1.Time{Time: fixedTime()}
-	img, err = mutate.Append(img,
-		mutate.Addendum{Layer: rl, History: v1.History{Created: created, CreatedBy: "aloft: runner " + RunnerPath}},
-		mutate.Addendum{Layer: cl, History: v1.History{Created: created, CreatedBy: "aloft: code " + CodeDir}})
+	adds := []mutate.Addendum{{Layer: rl, History: v1.History{Created: created, CreatedBy: "aloft: runner " + RunnerPath}}}
+	if s.CodeDir != "" {
+		ct, err := codeTar(s.CodeDir)
+		if err != nil {
+			return nil, fmt.Errorf("build: %w", err)
+		}
+		cl, err := layer(ct, layerType)
+		if err != nil {
+			return nil, fmt.Errorf("build: code layer: %w", err)
+		}
+		adds = append(adds, mutate.Addendum{Layer: cl, History: v1.History{Created: created, CreatedBy: "aloft: code " + CodeDir}})
+	}
+	img, err = mutate.Append(img, adds...)
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}

@@ -24,10 +24,15 @@
 // and pushed; blobs the registry has are not uploaded again, and an
 // unchanged build writes nothing.
 //
+// An image: task's image has no runner in it. Build with no CodeDir adds
+// the runner layer alone (keeping the image's working directory); with
+// BuildConfig.AddRunner, Do does that for image: tasks instead of only
+// pinning them, which is what a cloud job (which runs the runner) needs.
+//
 // Plan lists the pins and builds a compiled workflow needs (GPU tasks on
 // linux/amd64, others on a default platform), Do carries one out, and
-// ApplyPinned rewrites the tasks' images to the results, for `aloft
-// register`.
+// ApplyPinned rewrites the tasks' images to the results; PinAll does all
+// three, for `aloft register`.
 //
 // Credentials come from authn.DefaultKeychain (the Docker config and its
 // helpers) unless WithKeychain says otherwise; package images/ecrauth adds

@@ -101,6 +101,11 @@ type BuildConfig struct {
 	// Runner returns the aloft-runner binary for linux/arch, e.g.
 	// func(ctx, arch) { return runnerbin.Get(ctx, arch, runnerFlag) }.
 	Runner func(ctx context.Context, arch string) ([]byte, error)
+	// AddRunner also gives image: tasks an image of their own: their
+	// image, pinned, plus the runner layer, pushed to Repo (see Build with
+	// no CodeDir). A cloud job runs /aloft/bin/aloft-runner, so tasks bound
+	// for AWS or GCP Batch need it; without it image: tasks are only pinned.
+	AddRunner bool
 }
 
 // Done is work carried out.
@@ -114,7 +119,7 @@ type Done struct {
 // platform, why the platform is needed; they wrap the sentinels of Pin and
 // Build.
 func Do(ctx context.Context, w Work, bc BuildConfig, opts ...Option) (Done, error) {
-	if w.Build == nil {
+	if w.Build == nil && !bc.AddRunner {
 		ref, err := Pin(ctx, w.Image, w.Platform, opts...)
 		if err != nil {
 			return Done{}, w.explain(err)
@@ -122,7 +127,7 @@ func Do(ctx context.Context, w Work, bc BuildConfig, opts ...Option) (Done, erro
 		return Done{Work: w, Ref: ref}, nil
 	}
 	if bc.Repo == "" {
-		return Done{}, w.explain(errors.New("its image is built (build:), so it needs a registry repository to push to"))
+		return Done{}, w.explain(errors.New("its image is built (build:, or the runner added), so it needs a registry repository to push to"))
 	}
 	if bc.Runner == nil {
 		return Done{}, w.explain(errors.New("build: no runner source given"))
@@ -131,10 +136,11 @@ func Do(ctx context.Context, w Work, bc BuildConfig, opts ...Option) (Done, erro
 	if err != nil {
 		return Done{}, w.explain(err)
 	}
-	res, err := Build(ctx, BuildSpec{
-		Base: w.Build.Base, CodeDir: w.Build.CodeDir, Runner: runner,
-		Platform: w.Platform, Env: w.Env, Repo: bc.Repo,
-	}, opts...)
+	spec := BuildSpec{Base: w.Image, Runner: runner, Platform: w.Platform, Repo: bc.Repo}
+	if w.Build != nil {
+		spec.Base, spec.CodeDir, spec.Env = w.Build.Base, w.Build.CodeDir, w.Env
+	}
+	res, err := Build(ctx, spec, opts...)
 	if err != nil {
 		return Done{}, w.explain(err)
 	}

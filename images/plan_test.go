@@ -126,3 +126,36 @@ func TestDoExplains(t *testing.T) {
 		t.Errorf("Do(build without repo) = %v", err)
 	}
 }
+
+// TestDoAddRunner: with AddRunner an image: task gets its image plus the
+// runner layer, pushed to the repository, with the image's own working
+// directory.
+func TestDoAddRunner(t *testing.T) {
+	ctx := context.Background()
+	reg := newRegistry(t)
+	digests := reg.pushBase(t, "py:3", LinuxAMD64, LinuxARM64)
+	c := compile(t, t.TempDir(), strings.ReplaceAll(planSpec, "python:3.11-slim", reg.host+"/py:3"))
+	bc := BuildConfig{Repo: reg.host + "/tasks", AddRunner: true,
+		Runner: func(_ context.Context, arch string) ([]byte, error) { return fakeRunner(arch), nil }}
+	w := Plan(c, LinuxARM64)[1] // a, b on arm64
+	d, err := Do(ctx, w, bc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Built == nil || d.Built.Base != reg.host+"/py@"+digests[LinuxARM64].String() || !strings.HasPrefix(d.Ref, reg.host+"/tasks@") {
+		t.Fatalf("Do(AddRunner) = %+v", d)
+	}
+	img := pulled(t, d.Ref)
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cf.Config.Entrypoint, []string{RunnerPath}) || cf.Config.WorkingDir != "" || len(layers) != 3 {
+		t.Errorf("runner-only image: Entrypoint %q WorkingDir %q, %d layers; want the runner, the base's working directory, 2+1 layers",
+			cf.Config.Entrypoint, cf.Config.WorkingDir, len(layers))
+	}
+}
