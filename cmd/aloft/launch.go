@@ -312,6 +312,10 @@ func uploadFile(ctx context.Context, st store.Store, key, p string) (orchestrato
 // pollInterval is how often launch --wait reads the execution's state.
 const pollInterval = time.Second
 
+// notStartedPolls is after how many polls launch --wait remarks that the
+// execution has not started.
+const notStartedPolls = 60
+
 // sleep waits d, or until ctx ends; Env.Sleep replaces it in tests.
 func sleep(ctx context.Context, env Env, d time.Duration) error {
 	if env.Sleep != nil {
@@ -337,14 +341,19 @@ func waitExecution(ctx context.Context, io Stdio, st store.Store, ref engine.Ref
 		return failErr(io, "launch", err)
 	}
 	view := newProgress(io, quiet)
-	seq, phase, waiting := int64(-1), orchestrator.ExecPhase(255), false
+	seq, phase, unstarted := int64(-1), orchestrator.ExecPhase(255), 0
 	for {
 		s, err := eng.Load(ctx, ref)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			if !waiting {
+			unstarted++
+			switch unstarted {
+			case 1:
 				view.note(fmt.Sprintf("execution %s: waiting for the control plane to start it…", ref.Exec))
-				waiting = true
+			case notStartedPolls:
+				// The advance function drops a request it cannot start
+				// (inputs it cannot ingest, say) and says why in its log.
+				view.note(fmt.Sprintf("execution %s has not started after %s: is the stack deployed, and does the advance function's log say why?", ref.Exec, notStartedPolls*pollInterval))
 			}
 		case err != nil && ctx.Err() == nil:
 			view.close()

@@ -232,11 +232,18 @@ func TestLaunchWait(t *testing.T) {
 		}
 	}
 
-	// Interrupted: stop waiting, say the run goes on.
+	// Never started (the control plane is not there): say so after a
+	// minute; interrupted: stop waiting, say the run goes on.
 	s, _ := launchSandbox(t)
-	s.env.Sleep = func(ctx context.Context, d time.Duration) error { return context.Canceled }
+	polls := 0
+	s.env.Sleep = func(ctx context.Context, d time.Duration) error {
+		if polls++; polls > 60 {
+			return context.Canceled
+		}
+		return nil
+	}
 	r := s.run(t, "launch", "wc_daily", "--input", "text=https://example.com/t.txt", "--wait").check(t, exitAborted)
-	if !strings.Contains(r.err, "stopped waiting; execution rtest1 goes on") {
+	if !strings.Contains(r.err, "stopped waiting; execution rtest1 goes on") || strings.Count(r.err, "has not started after 1m0s") != 1 {
 		t.Errorf("interrupted --wait: %q", r.err)
 	}
 }
