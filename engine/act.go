@@ -149,26 +149,40 @@ func (r *runner) dispatchArrays(ctx context.Context, as arraySubmitter, cmds []o
 			jobs = append(jobs, batchrunner.Job{Prefix: prefix, Exec: ref.Exec, Node: g.NodeName, Item: g.Item, Attempt: g.Attempt, Task: g.Task})
 		}
 		events = append(events, fails...)
-		if len(jobs) == 0 {
-			continue
+		for len(jobs) > 0 {
+			n := min(len(jobs), maxArray)
+			events = append(events, r.submitArray(ctx, as, d.Node, jobs[:n])...)
+			jobs = jobs[n:]
 		}
+	}
+	return rest, events
+}
+
+// maxArray is the most items one array job carries (AWS Batch allows
+// 10,000); a bigger map is submitted in several arrays.
+const maxArray = 10000
+
+// submitArray submits one array job and acknowledges (or fails) its items.
+func (r *runner) submitArray(ctx context.Context, as arraySubmitter, node int32, jobs []batchrunner.Job) []orchestrator.Event {
+	var events []orchestrator.Event
+	{
 		ids, err := as.SubmitArray(ctx, jobs)
 		if err == nil && len(ids) != len(jobs) {
 			err = fmt.Errorf("array job: %d ids for %d items", len(ids), len(jobs))
 		}
 		for i, j := range jobs {
 			if err != nil {
-				events = append(events, orchestrator.AttemptFailed{Node: d.Node, Item: j.Item, Attempt: j.Attempt,
+				events = append(events, orchestrator.AttemptFailed{Node: node, Item: j.Item, Attempt: j.Attempt,
 					Kind: orchestrator.ErrSystem, Message: fmt.Sprintf("dispatch: %v", err)})
 				continue
 			}
 			r.mu.Lock()
 			r.jobs[j.Prefix] = ids[i]
 			r.mu.Unlock()
-			events = append(events, orchestrator.Dispatched{Node: d.Node, Item: j.Item, Attempt: j.Attempt, JobID: ids[i]})
+			events = append(events, orchestrator.Dispatched{Node: node, Item: j.Item, Attempt: j.Attempt, JobID: ids[i]})
 		}
 	}
-	return rest, events
+	return events
 }
 
 func (r *runner) writeCatalog(ctx context.Context, c orchestrator.WriteCatalog) {

@@ -264,3 +264,65 @@ func TestSweepPicksUpLostResultsAndStaleMarkers(t *testing.T) {
 		t.Fatalf("young marker removed: %v", refs)
 	}
 }
+
+// arrayDispatcher takes the items of a map node as array jobs.
+type arrayDispatcher struct {
+	queueDispatcher
+	arrays [][]batchrunner.Job
+}
+
+func (d *arrayDispatcher) SubmitArray(_ context.Context, jobs []batchrunner.Job) ([]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.arrays = append(d.arrays, jobs)
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = fmt.Sprintf("array-%d:%d", len(d.arrays), i)
+		d.jobs = append(d.jobs, j)
+		d.ids = append(d.ids, ids[i])
+	}
+	return ids, nil
+}
+
+func TestAdvanceSubmitsMapItemsAsArrays(t *testing.T) {
+	ctx := context.Background()
+	st, err := dirstore.Open(filepath.Join(t.TempDir(), "bucket"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &arrayDispatcher{}
+	eng, err := engine.New(engine.Config{Store: st, Dispatcher: d, NewID: func() string { return "m1" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &eventFixture{st: st, eng: eng, ran: map[string]int{}}
+	ref, err := eng.Start(ctx, compile(t, "testdata/map.yaml", "squares"), nil, engine.StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := eng.Sweep(ctx, ref, nil)
+	for round := 0; err == nil && !s.Phase.Terminal() && round < 10; round++ {
+		jobs, ids := d.take()
+		var signals []engine.Signal
+		for i, j := range jobs {
+			signals = append(signals, engine.Signal{Key: f.runJob(t, j, ids[i])[1]})
+		}
+		s, err = eng.Advance(ctx, ref, signals)
+	}
+	if err != nil || s.Phase != orchestrator.ExecSucceeded {
+		t.Fatalf("phase %s, %v", s.Phase, err)
+	}
+	if got := fmt.Sprint(s.Outputs["squares"]); !strings.Contains(got, "1") || len(s.Outputs["squares"].List) != 5 {
+		t.Errorf("outputs %v", got)
+	}
+	// Two items at a time: the first two go as one array job; later items
+	// come one by one as slots free up.
+	if len(d.arrays) == 0 || len(d.arrays[0]) != 2 {
+		t.Fatalf("arrays %d, first of %d items; want the first two items in one array", len(d.arrays), len(d.arrays[0]))
+	}
+	for _, a := range d.arrays {
+		if len(a) > 2 {
+			t.Errorf("an array of %d items exceeds the concurrency of 2", len(a))
+		}
+	}
+}
