@@ -46,6 +46,7 @@ func devCmd(ctx context.Context, args []string, io Stdio) int {
 	sweep := fs.Duration("sweep", 5*time.Second, "how often every active execution is swept (`duration`)")
 	endpoint := fs.String("aws-endpoint", "", "run against this S3/SQS `URL` (LocalStack) instead of a directory")
 	queueURL := fs.String("queue-url", "", "with --aws-endpoint: the SQS `URL` EventBridge sends the bucket's events to")
+	sqsEndpoint := fs.String("sqs-endpoint", "", "with --aws-endpoint: SQS at this `URL` instead (default: --aws-endpoint)")
 	rest, code := parseFlags(fs, args)
 	if code >= 0 {
 		return code
@@ -57,8 +58,8 @@ func devCmd(ctx context.Context, args []string, io Stdio) int {
 		return usageErr(io, "dev", "--sweep %s: want at least 100ms", *sweep)
 	case *endpoint != "" && (*queueURL == "" || !strings.HasPrefix(f.store, "s3://")):
 		return usageErr(io, "dev", "--aws-endpoint needs --store s3://BUCKET and --queue-url URL")
-	case *endpoint == "" && *queueURL != "":
-		return usageErr(io, "dev", "--queue-url goes with --aws-endpoint")
+	case *endpoint == "" && (*queueURL != "" || *sqsEndpoint != ""):
+		return usageErr(io, "dev", "--queue-url and --sqs-endpoint go with --aws-endpoint")
 	}
 	log := slog.New(newPeopleHandler(io.Err))
 	var st store.Store
@@ -115,7 +116,11 @@ func devCmd(ctx context.Context, args []string, io Stdio) int {
 		fmt.Fprintf(io.Err, "aloft dev: serving %s (drop files under %s; Ctrl-C stops)\n", st.URI(""), st.URI("incoming/"))
 	}
 	if *endpoint != "" {
-		q := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(*endpoint) })
+		se := *sqsEndpoint
+		if se == "" {
+			se = *endpoint
+		}
+		q := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(se) })
 		go func() {
 			if err := dev.PollSQS(ctx, q, *queueURL); err != nil && ctx.Err() == nil {
 				log.Error("reading events", "queue", *queueURL, "error", err)

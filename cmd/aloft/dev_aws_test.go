@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/aloft-run/aloft/functions"
+	"github.com/aloft-run/aloft/internal/testpeers"
+)
+
+// TestDevAgainstAWSEndpoints runs aloft dev --aws-endpoint against an S3
+// server (versitygw) and an SQS server (fauxqs), with the S3 server's
+// event webhook standing in for EventBridge: every object created becomes
+// an S3 "Object Created" event in the queue, as the LocalStack setup does.
+func TestDevAgainstAWSEndpoints(t *testing.T) {
+	q := testpeers.StartFauxqs(t, testpeers.FauxqsOptions{Queues: []string{"aloft-events"}})
+	queueURL := q.QueueURLs["aloft-events"]
+	sqsc := q.SQSClient()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var rec struct {
+			Records []struct {
+				EventName string `json:"eventName"`
+				S3        struct {
+					Bucket struct {
+						Name string `json:"name"`
+					} `json:"bucket"`
+					Object struct {
+						Key  string `json:"key"`
+						Size int64  `json:"size"`
+						ETag string `json:"eTag"`
+					} `json:"object"`
+				} `json:"s3"`
+			}
+		}
+		b, _ := io.ReadAll(r.Body)
+		if json.Unmarshal(b, &rec) != nil {
+			return
+		}
+		for _, x := range rec.Records {
+			if !strings.HasPrefix(x.EventName, "s3:ObjectCreated:") {
+				continue
+			}
+			body := functions.ObjectCreated(x.S3.Bucket.Name, x.S3.Object.Key, x.S3.Object.Size, x.S3.Object.ETag, "", time.Now())
+			_, _ = sqsc.SendMessage(r.Context(), &sqs.SendMessageInput{QueueUrl: aws.String(queueURL), MessageBody: aws.String(string(body))})
+		}
+	}))
+	defer hook.Close()
+	g := testpeers.StartVersityGW(t, testpeers.VersityOptions{Buckets: []string{"devbucket"}, EventWebhookURL: hook.URL})
+	t.Setenv("AWS_ACCESS_KEY_ID", g.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", g.SecretKey)
+	t.Setenv("AWS_REGION", g.Region)
+	t.Setenv("AWS_ENDPOINT_URL_S3", g.Endpoint)
+
+	s := newSandbox(t)
+	spec, _ := filepath.Abs("../../functions/testdata/dev.yaml")
+	aloft(t, s.env, "register", spec, "--version", "v1", "--activate", "--store", "s3://devbucket").check(t, exitOK)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var errb syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"dev", "--aws-endpoint", g.Endpoint, "--store", "s3://devbucket",
+			"--sqs-endpoint", q.Endpoint, "--queue-url", queueURL, "--sweep", "500ms"}, Stdio{Out: &bytes.Buffer{}, Err: &errb, Env: s.env})
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(errb.String(), "serving") {
+		if time.Now().After(deadline) {
+			t.Fatalf("aloft dev did not start: %s", errb.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := g.S3Client().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("devbucket"),
+		Key: aws.String("incoming/lines/x.txt"), Body: strings.NewReader("a\nb\nc\nd\n")}); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(errb.String(), "phase=succeeded") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no run ended: %s", errb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	r := aloft(t, s.env, "executions", "list", "--store", "s3://devbucket").check(t, exitOK)
+	if !strings.Contains(r.out, "succeeded") {
+		t.Fatalf("executions list:\n%s", r.out)
+	}
+}
