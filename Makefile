@@ -8,13 +8,17 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 
 all: build
 
+# The CLI with both runner binaries embedded (Decision 14: images get the
+# runner as a layer; --runner PATH overrides).
 build: runners
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/aloft ./cmd/aloft
+	mkdir -p internal/runnerbin/embed
+	cp $(BIN)/aloft-runner-linux-amd64 $(BIN)/aloft-runner-linux-arm64 internal/runnerbin/embed/
+	$(GO) build -tags aloft_embed_runners -ldflags '$(LDFLAGS)' -o $(BIN)/aloft ./cmd/aloft
 
 # Static runner binaries for task containers (Decision 14).
 runners:
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/aloft-runner-linux-amd64 ./cmd/aloft-runner
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/aloft-runner-linux-arm64 ./cmd/aloft-runner
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/aloft-runner-linux-amd64 ./cmd/aloft-runner
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/aloft-runner-linux-arm64 ./cmd/aloft-runner
 
 demo: build
 	scripts/demo.sh
@@ -59,4 +63,4 @@ fuzz:
 	$(GO) test ./orchestrator/schedule/ -run '^$$' -fuzz FuzzParse -fuzztime 30s
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) internal/runnerbin/embed/aloft-runner-linux-*
