@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aloft-run/aloft/images"
 	"github.com/aloft-run/aloft/internal/cliconfig"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"golang.org/x/term"
@@ -88,6 +89,9 @@ type Env struct {
 	// AWS loads the AWS configuration; nil means the standard credential
 	// chain and environment (AWS_REGION, AWS_ENDPOINT_URL, …).
 	AWS func(ctx context.Context) (aws.Config, error)
+	// Images are extra options for image registries (tests: a transport
+	// to an in-memory registry).
+	Images []images.Option
 	// Sleep waits between polls; nil means a real timer.
 	Sleep func(ctx context.Context, d time.Duration) error
 }

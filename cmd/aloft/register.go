@@ -15,8 +15,18 @@ one version (each launch plan bound to its workflow's version), so that the
 control plane can run them: aloft launch, S3 triggers and schedules.
 Registered versions are immutable: registering the same content again
 changes nothing and reports "unchanged"; different content under a used
-version is refused (register it under a new --version). Images are stored
-as given in the spec.
+version is refused (register it under a new --version).
+
+Images: for an s3:// bucket (or with --pin) every image of a task bound for
+the cloud (target other than local) is pinned to the digest of the manifest
+for its platform (linux/amd64 by default and for GPU tasks), so a run uses
+exactly the bytes that were registered; a missing image or platform is an
+error. A task with build: {base, code} gets an image made without Docker:
+the base plus the aloft-runner binary and the code directory as layers,
+pushed to --repo (default: the stack's repository from aloft config
+from-stack); with a repository, image: tasks get the runner layer too.
+A second registration of unchanged code pushes nothing. --no-pin keeps
+images as given.
 
 --activate also makes the launch plans active (their schedules and
 triggers start firing), except those whose spec says active: false.
@@ -27,6 +37,8 @@ func registerCmd(ctx context.Context, args []string, io Stdio) int {
 	fs := newFlagSet("register", "aloft register FILE... --version V [--activate] [flags]", registerAbout, io)
 	version := fs.String("version", "", "the `version` to register under (required)")
 	activate := fs.Bool("activate", false, "make the launch plans active")
+	var imf imageFlags
+	imf.register(fs)
 	sf.register(fs)
 	files, code := parseFlags(fs, args)
 	if code >= 0 {
@@ -51,9 +63,17 @@ func registerCmd(ctx context.Context, args []string, io Stdio) int {
 	if err != nil {
 		return failErr(io, "register", err)
 	}
+	loc, _ := sf.location(io.Env)
+	var imageRows []imageRow
+	prepare, err := imf.prepare(ctx, io.Env, loc, &imageRows)
+	if err != nil {
+		return usageErr(io, "register", "%v", err)
+	}
 	rows, regErr := registry.Register(ctx, st, spec, registry.RegisterOptions{
 		Project: sf.project, Domain: sf.domain, Version: *version, Activate: *activate, Now: io.Env.now(),
+		Prepare: prepare,
 	})
+	defer writeImages(io, imageRows)
 	t := &table{}
 	t.add("KIND", "NAME", "VERSION", "STATUS", "ACTIVE", "DETAIL")
 	plans := 0
