@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -20,23 +21,52 @@ import (
 // local path, no digest yet) into a store object with a digest (Decision 7),
 // so the run depends only on the store and cache keys see content.
 func (e *Engine) ingestAll(ctx context.Context, exec string, wf *orchestrator.Compiled, in map[string]orchestrator.Literal, base string) (map[string]orchestrator.Literal, error) {
+	out, err := ingester{st: e.cfg.Store, get: e.httpGet, base: base}.all(ctx, exec, in)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	return out, nil
+}
+
+// UploadLocalInputs puts the local files and directories among inputs into
+// st under data/<exec>/inputs/<input>/ (where a run's ingestion puts them)
+// and returns the inputs with those values replaced by store objects with
+// digests. URLs and store objects are kept for the run to ingest. Relative
+// paths resolve against base. A path that does not exist is an error
+// wrapping ErrLocalInput.
+func UploadLocalInputs(ctx context.Context, st store.Store, exec string, in map[string]orchestrator.Literal, base string) (map[string]orchestrator.Literal, error) {
+	return ingester{st: st, base: base}.all(ctx, exec, in)
+}
+
+// ErrLocalInput marks a local input path that cannot be read.
+var ErrLocalInput = errors.New("local input")
+
+// ingester brings external inputs into a store; without get, URLs are
+// left as they are.
+type ingester struct {
+	st   store.Store
+	get  func(ctx context.Context, url string) ([]byte, error)
+	base string
+}
+
+func (g ingester) all(ctx context.Context, exec string, in map[string]orchestrator.Literal) (map[string]orchestrator.Literal, error) {
 	out := make(map[string]orchestrator.Literal, len(in))
 	for name, l := range in {
-		v, err := e.ingest(ctx, "data/"+exec+"/inputs/"+name, l, base)
+		v, err := g.ingest(ctx, "data/"+exec+"/inputs/"+name, l)
 		if err != nil {
-			return nil, &InputError{Err: fmt.Errorf("input %q: %w", name, err)}
+			return nil, fmt.Errorf("input %q: %w", name, err)
 		}
 		out[name] = v
 	}
 	return out, nil
 }
 
-func (e *Engine) ingest(ctx context.Context, prefix string, l orchestrator.Literal, base string) (orchestrator.Literal, error) {
+func (g ingester) ingest(ctx context.Context, prefix string, l orchestrator.Literal) (orchestrator.Literal, error) {
 	switch l.Kind {
 	case orchestrator.KindList:
 		items := make([]orchestrator.Literal, len(l.List))
 		for i, x := range l.List {
-			v, err := e.ingest(ctx, fmt.Sprintf("%s/%d", prefix, i), x, base)
+			v, err := g.ingest(ctx, fmt.Sprintf("%s/%d", prefix, i), x)
 			if err != nil {
 				return l, err
 			}
@@ -46,7 +76,7 @@ func (e *Engine) ingest(ctx context.Context, prefix string, l orchestrator.Liter
 	case orchestrator.KindMap:
 		m := make(map[string]orchestrator.Literal, len(l.Map))
 		for k, x := range l.Map {
-			v, err := e.ingest(ctx, prefix+"/"+k, x, base)
+			v, err := g.ingest(ctx, prefix+"/"+k, x)
 			if err != nil {
 				return l, err
 			}
@@ -61,58 +91,70 @@ func (e *Engine) ingest(ctx context.Context, prefix string, l orchestrator.Liter
 		return l, nil
 	}
 	uri := l.Blob.URI
-	if key, ok := e.cfg.Store.KeyOf(uri); ok {
-		return e.fromStore(ctx, l.Kind, key)
+	if key, ok := g.st.KeyOf(uri); ok {
+		if g.get == nil {
+			return l, nil
+		}
+		return g.fromStore(ctx, l.Kind, key)
 	}
 	if strings.HasPrefix(uri, "https://") || strings.HasPrefix(uri, "http://") {
+		if g.get == nil {
+			return l, nil
+		}
 		if l.Kind == orchestrator.KindDirectory {
 			return l, fmt.Errorf("a directory cannot come from a URL (%s)", uri)
 		}
-		body, err := e.httpGet(ctx, uri)
+		body, err := g.get(ctx, uri)
 		if err != nil {
 			return l, fmt.Errorf("download %s: %w", uri, err)
 		}
 		key := prefix + "/" + baseName(uri)
-		obj, err := store.PutBytes(ctx, e.cfg.Store, key, body, store.PutOptions{})
+		obj, err := store.PutBytes(ctx, g.st, key, body, store.PutOptions{})
 		if err != nil {
 			return l, err
 		}
-		return orchestrator.File(orchestrator.Blob{URI: e.cfg.Store.URI(key), Digest: obj.Digest, Size: obj.Size}), nil
+		return orchestrator.File(orchestrator.Blob{URI: g.st.URI(key), Digest: obj.Digest, Size: obj.Size}), nil
 	}
-	p := strings.TrimPrefix(uri, "file://")
-	if !filepath.IsAbs(p) && base != "" {
-		p = filepath.Join(base, p)
+	p, local := strings.CutPrefix(uri, "file://")
+	if !local && strings.Contains(uri, "://") {
+		if g.get == nil {
+			return l, nil // s3:// and the like: the run ingests them
+		}
+		return l, fmt.Errorf("%s is neither in the bucket nor an https:// URL nor a local path", uri)
+	}
+	if !filepath.IsAbs(p) && g.base != "" {
+		p = filepath.Join(g.base, p)
 	}
 	fi, err := os.Stat(p)
 	if err != nil {
-		return l, fmt.Errorf("%w (give a path that exists, or an https:// URL)", err)
+		return l, fmt.Errorf("%w: %w (give a path that exists, an https:// URL or an object in the bucket)", ErrLocalInput, err)
 	}
 	if l.Kind == orchestrator.KindFile {
 		if fi.IsDir() {
-			return l, fmt.Errorf("%s is a directory; the input is a file", p)
+			return l, fmt.Errorf("%w: %s is a directory; the input is a file", ErrLocalInput, p)
 		}
-		return e.putFile(ctx, prefix+"/"+filepath.Base(p), p)
+		return g.putFile(ctx, prefix+"/"+filepath.Base(p), p)
 	}
 	if !fi.IsDir() {
-		return l, fmt.Errorf("%s is not a directory", p)
+		return l, fmt.Errorf("%w: %s is not a directory", ErrLocalInput, p)
 	}
-	return e.putDir(ctx, prefix+"/"+filepath.Base(p)+"/", p)
+	return g.putDir(ctx, prefix+"/"+filepath.Base(p)+"/", p)
 }
 
-func (e *Engine) putFile(ctx context.Context, key, p string) (orchestrator.Literal, error) {
+func (g ingester) putFile(ctx context.Context, key, p string) (orchestrator.Literal, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return orchestrator.Literal{}, err
 	}
 	defer f.Close()
-	obj, err := e.cfg.Store.Put(ctx, key, f, store.PutOptions{})
+	obj, err := g.st.Put(ctx, key, f, store.PutOptions{})
 	if err != nil {
 		return orchestrator.Literal{}, err
 	}
-	return orchestrator.File(orchestrator.Blob{URI: e.cfg.Store.URI(key), Digest: obj.Digest, Size: obj.Size}), nil
+	return orchestrator.File(orchestrator.Blob{URI: g.st.URI(key), Digest: obj.Digest, Size: obj.Size}), nil
 }
 
-func (e *Engine) putDir(ctx context.Context, prefix, dir string) (orchestrator.Literal, error) {
+func (g ingester) putDir(ctx context.Context, prefix, dir string) (orchestrator.Literal, error) {
 	files := map[string]string{}
 	var size int64
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -121,7 +163,7 @@ func (e *Engine) putDir(ctx context.Context, prefix, dir string) (orchestrator.L
 		}
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
-		v, err := e.putFile(ctx, prefix+rel, p)
+		v, err := g.putFile(ctx, prefix+rel, p)
 		if err != nil {
 			return err
 		}
@@ -132,19 +174,19 @@ func (e *Engine) putDir(ctx context.Context, prefix, dir string) (orchestrator.L
 	if err != nil {
 		return orchestrator.Literal{}, err
 	}
-	return orchestrator.Directory(orchestrator.Blob{URI: e.cfg.Store.URI(strings.TrimSuffix(prefix, "/")), Digest: batchrunner.DirectoryDigest(files), Size: size}), nil
+	return orchestrator.Directory(orchestrator.Blob{URI: g.st.URI(strings.TrimSuffix(prefix, "/")), Digest: batchrunner.DirectoryDigest(files), Size: size}), nil
 }
 
 // fromStore gives a store object (or prefix, for a directory) its digest.
-func (e *Engine) fromStore(ctx context.Context, k orchestrator.Kind, key string) (orchestrator.Literal, error) {
+func (g ingester) fromStore(ctx context.Context, k orchestrator.Kind, key string) (orchestrator.Literal, error) {
 	if k == orchestrator.KindFile {
-		obj, err := e.cfg.Store.Head(ctx, key)
+		obj, err := g.st.Head(ctx, key)
 		if err != nil {
 			return orchestrator.Literal{}, err
 		}
-		return orchestrator.File(orchestrator.Blob{URI: e.cfg.Store.URI(key), Digest: obj.Digest, Size: obj.Size}), nil
+		return orchestrator.File(orchestrator.Blob{URI: g.st.URI(key), Digest: obj.Digest, Size: obj.Size}), nil
 	}
-	objs, err := e.cfg.Store.List(ctx, strings.TrimSuffix(key, "/")+"/")
+	objs, err := g.st.List(ctx, strings.TrimSuffix(key, "/")+"/")
 	if err != nil {
 		return orchestrator.Literal{}, err
 	}
@@ -154,7 +196,7 @@ func (e *Engine) fromStore(ctx context.Context, k orchestrator.Kind, key string)
 		files[strings.TrimPrefix(o.Key, strings.TrimSuffix(key, "/")+"/")] = o.Digest
 		size += o.Size
 	}
-	return orchestrator.Directory(orchestrator.Blob{URI: e.cfg.Store.URI(key), Digest: batchrunner.DirectoryDigest(files), Size: size}), nil
+	return orchestrator.Directory(orchestrator.Blob{URI: g.st.URI(key), Digest: batchrunner.DirectoryDigest(files), Size: size}), nil
 }
 
 func (e *Engine) httpGet(ctx context.Context, url string) ([]byte, error) {

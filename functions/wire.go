@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -57,4 +58,22 @@ func NewAWS(ctx context.Context, function string, env Env) (*Control, error) {
 	}
 	c.Engine = eng
 	return c, nil
+}
+
+// Serve is the main of a Lambda function: it reads the configuration once,
+// wires the control plane and hands the handler handler makes to the Lambda
+// runtime. A configuration error ends the process with a clear message
+// (Lambda reports it as an init error).
+func Serve(function string, handler func(c *Control, env Env) any) {
+	ctx := context.Background()
+	env, err := ReadEnv(function, os.Getenv)
+	if err == nil {
+		var c *Control
+		if c, err = NewAWS(ctx, function, env); err == nil {
+			lambda.Start(handler(c, env))
+			return
+		}
+	}
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
 }

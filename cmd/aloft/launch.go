@@ -4,13 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/aloft-run/aloft/batchrunner"
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/registry"
@@ -110,9 +106,9 @@ func launchCmd(ctx context.Context, args []string, io Stdio) int {
 		newID = engine.NewExecID(io.Env.now)
 	}
 	id := newID()
-	sent, err := uploadInputs(ctx, st, id, given, io.Env.Dir)
+	sent, err := engine.UploadLocalInputs(ctx, st, id, given, io.Env.Dir)
 	if err != nil {
-		if errors.Is(err, errLocalInput) {
+		if errors.Is(err, engine.ErrLocalInput) {
 			return usageErr(io, "launch", "%v", err)
 		}
 		return failErr(io, "launch", err)
@@ -197,116 +193,6 @@ func loadTarget(ctx context.Context, st store.Store, f *launchFlags, name string
 	}
 	t.wfVersion = wfVersion
 	return &t, nil
-}
-
-// errLocalInput marks a local input path that cannot be uploaded.
-var errLocalInput = errors.New("local input")
-
-// uploadInputs puts the local files and directories among the given inputs
-// into the bucket, under data/<exec>/inputs/<input>/ (the key aloft run's
-// ingestion uses), and returns the inputs with those values replaced by
-// store objects with digests. Values that are already store objects or
-// URLs (https://, s3://) are kept: the control plane ingests them.
-// Relative paths resolve against dir.
-func uploadInputs(ctx context.Context, st store.Store, exec string, in map[string]orchestrator.Literal, dir string) (map[string]orchestrator.Literal, error) {
-	out := make(map[string]orchestrator.Literal, len(in))
-	for name, l := range in {
-		v, err := upload(ctx, st, "data/"+exec+"/inputs/"+name, l, dir)
-		if err != nil {
-			return nil, fmt.Errorf("input %q: %w", name, err)
-		}
-		out[name] = v
-	}
-	return out, nil
-}
-
-func upload(ctx context.Context, st store.Store, prefix string, l orchestrator.Literal, dir string) (orchestrator.Literal, error) {
-	switch l.Kind {
-	case orchestrator.KindList:
-		items := make([]orchestrator.Literal, len(l.List))
-		for i, x := range l.List {
-			v, err := upload(ctx, st, fmt.Sprintf("%s/%d", prefix, i), x, dir)
-			if err != nil {
-				return l, err
-			}
-			items[i] = v
-		}
-		return orchestrator.List(items...), nil
-	case orchestrator.KindMap:
-		m := make(map[string]orchestrator.Literal, len(l.Map))
-		for k, x := range l.Map {
-			v, err := upload(ctx, st, prefix+"/"+k, x, dir)
-			if err != nil {
-				return l, err
-			}
-			m[k] = v
-		}
-		return orchestrator.Map(m), nil
-	case orchestrator.KindFile, orchestrator.KindDirectory:
-	default:
-		return l, nil
-	}
-	uri := l.Blob.URI
-	if _, inStore := st.KeyOf(uri); inStore || l.Blob.Digest != "" {
-		return l, nil
-	}
-	p, local := strings.CutPrefix(uri, "file://")
-	if !local && strings.Contains(uri, "://") {
-		return l, nil
-	}
-	if !filepath.IsAbs(p) && dir != "" {
-		p = filepath.Join(dir, p)
-	}
-	fi, err := os.Stat(p)
-	if err != nil {
-		return l, fmt.Errorf("%w: %w (give a path that exists, an https:// URL or an object in the bucket)", errLocalInput, err)
-	}
-	if l.Kind == orchestrator.KindFile {
-		if fi.IsDir() {
-			return l, fmt.Errorf("%w: %s is a directory; the input is a file", errLocalInput, p)
-		}
-		return uploadFile(ctx, st, prefix+"/"+filepath.Base(p), p)
-	}
-	if !fi.IsDir() {
-		return l, fmt.Errorf("%w: %s is not a directory", errLocalInput, p)
-	}
-	root := prefix + "/" + filepath.Base(p)
-	files := map[string]string{}
-	var size int64
-	err = filepath.WalkDir(p, func(fp string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(p, fp)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		v, err := uploadFile(ctx, st, root+"/"+rel, fp)
-		if err != nil {
-			return err
-		}
-		files[rel] = v.Blob.Digest
-		size += v.Blob.Size
-		return nil
-	})
-	if err != nil {
-		return l, err
-	}
-	return orchestrator.Directory(orchestrator.Blob{URI: st.URI(root), Digest: batchrunner.DirectoryDigest(files), Size: size}), nil
-}
-
-func uploadFile(ctx context.Context, st store.Store, key, p string) (orchestrator.Literal, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return orchestrator.Literal{}, err
-	}
-	defer f.Close()
-	obj, err := st.Put(ctx, key, f, store.PutOptions{})
-	if err != nil {
-		return orchestrator.Literal{}, fmt.Errorf("upload %s: %w", p, err)
-	}
-	return orchestrator.File(orchestrator.Blob{URI: st.URI(key), Digest: obj.Digest, Size: obj.Size}), nil
 }
 
 // pollInterval is how often launch --wait reads the execution's state.

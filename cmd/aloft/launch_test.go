@@ -325,7 +325,7 @@ func TestUploadInputs(t *testing.T) {
 		"url":    orchestrator.File(orchestrator.Blob{URI: "s3://elsewhere/k"}),
 		"n":      orchestrator.Int(1),
 	}
-	out, err := uploadInputs(ctx, st, "r1abc", in, dir)
+	out, err := engine.UploadLocalInputs(ctx, st, "r1abc", in, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,8 +346,8 @@ func TestUploadInputs(t *testing.T) {
 			t.Errorf("%s changed: %+v", name, out[name])
 		}
 	}
-	_, err = uploadInputs(ctx, st, "r1abc", map[string]orchestrator.Literal{"f": orchestrator.File(orchestrator.Blob{URI: "d"})}, dir)
-	if !errors.Is(err, errLocalInput) || !strings.Contains(err.Error(), "is a directory") {
+	_, err = engine.UploadLocalInputs(ctx, st, "r1abc", map[string]orchestrator.Literal{"f": orchestrator.File(orchestrator.Blob{URI: "d"})}, dir)
+	if !errors.Is(err, engine.ErrLocalInput) || !strings.Contains(err.Error(), "is a directory") {
 		t.Errorf("a directory for a file input: %v", err)
 	}
 }

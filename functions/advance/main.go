@@ -3,27 +3,8 @@
 // the rate(1 minute) sweep. See functions/README.md.
 package main
 
-import (
-	"context"
-	"fmt"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/aloft-run/aloft/functions"
-)
+import "github.com/aloft-run/aloft/functions"
 
 func main() {
-	ctx := context.Background()
-	env, err := functions.ReadEnv("advance", os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	c, err := functions.NewAWS(ctx, "advance", env)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	lambda.Start(c.Advance)
+	functions.Serve("advance", func(c *functions.Control, _ functions.Env) any { return c.Advance })
 }

@@ -6,27 +6,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/aloft-run/aloft/functions"
 )
 
 func main() {
-	ctx := context.Background()
-	env, err := functions.ReadEnv("registrar", os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	c, err := functions.NewAWS(ctx, "registrar", env)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	lambda.Start(func(ctx context.Context, raw json.RawMessage) (functions.Registered, error) {
-		return c.Registrar(ctx, raw, env.RulePrefix)
+	functions.Serve("registrar", func(c *functions.Control, env functions.Env) any {
+		return func(ctx context.Context, raw json.RawMessage) (functions.Registered, error) {
+			return c.Registrar(ctx, raw, env.RulePrefix)
+		}
 	})
 }
