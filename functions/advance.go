@@ -180,6 +180,15 @@ func (c *Control) AdvanceBatch(ctx context.Context, msgs []SQSMessage) BatchResp
 func (c *Control) advanceOne(ctx context.Context, w *work) error {
 	if w.launch != nil {
 		ref, err := c.start(ctx, w.launch)
+		var perm *permanentError
+		if errors.As(err, &perm) {
+			// No redelivery can help: say why where the CLI looks.
+			c.log().Error("launch request rejected", "execution", w.launch.ID, "error", err)
+			if rerr := registry.PutRejection(ctx, c.Store, w.launch, err.Error(), c.now()); rerr != nil {
+				return rerr
+			}
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -405,3 +405,26 @@ func TestReadEnv(t *testing.T) {
 		t.Fatal("a directory store was accepted in Lambda")
 	}
 }
+
+func TestAdvanceRejectsLaunchesThatCannotStart(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, nil)
+	r := &registry.LaunchRequest{ID: "r0bad0input", Project: "default", Domain: "development", LaunchPlan: "diabetes_nightly",
+		RequestedAt: clock, Inputs: map[string]orchestrator.Literal{"dataset": orchestrator.File(orchestrator.Blob{URI: w.st.URI("incoming/missing.csv")})}}
+	if _, err := registry.PutLaunchRequest(ctx, w.st, r); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(functions.SQSEvent{Records: []functions.SQSMessage{
+		{MessageID: "m1", Body: string(functions.ObjectCreated(bucket, registry.LaunchRequestKey(r.ID), 1, "e", "", clock))}}})
+	out, err := w.c.Advance(ctx, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := out.(functions.BatchResponse).BatchItemFailures; len(f) != 0 {
+		t.Fatalf("a request that can never start was sent back for redelivery: %v", f)
+	}
+	rej, err := registry.GetRejection(ctx, w.st, "default", "development", r.ID)
+	if err != nil || !strings.Contains(rej.Reason, "dataset") {
+		t.Fatalf("rejection %+v %v: want the reason, naming the input", rej, err)
+	}
+}

@@ -193,3 +193,34 @@ func MergeInputs(lp *orchestrator.LaunchPlan, given map[string]orchestrator.Lite
 	}
 	return out, errors.Join(errs...)
 }
+
+// Rejection says why a launch request started nothing (inputs that cannot
+// be ingested, a launch plan that is gone): the advance function writes it
+// where the execution's state would be, for `aloft launch --wait` and
+// `aloft executions get` to report.
+type Rejection struct {
+	Exec   string    `json:"execution"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// RejectionKey is where a launch request's rejection lives.
+func RejectionKey(project, domain, exec string) string {
+	return "executions/" + project + "/" + domain + "/" + exec + "/rejected.json"
+}
+
+// PutRejection records why a launch request started nothing.
+func PutRejection(ctx context.Context, st store.Store, r *LaunchRequest, reason string, at time.Time) error {
+	_, err := store.PutJSON(ctx, st, RejectionKey(r.Project, r.Domain, r.ID), Rejection{Exec: r.ID, Reason: reason, At: at.UTC()}, store.PutOptions{})
+	return err
+}
+
+// GetRejection reads a launch request's rejection; ErrNotFound when it has
+// none.
+func GetRejection(ctx context.Context, st store.Store, project, domain, exec string) (*Rejection, error) {
+	var r Rejection
+	if err := getJSON(ctx, st, RejectionKey(project, domain, exec), &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}

@@ -232,13 +232,16 @@ func waitExecution(ctx context.Context, io Stdio, st store.Store, ref engine.Ref
 		s, err := eng.Load(ctx, ref)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
+			if rej, rerr := registry.GetRejection(ctx, st, ref.Project, ref.Domain, ref.Exec); rerr == nil {
+				view.close()
+				fmt.Fprintf(io.Err, "aloft launch: execution %s was not started: %s\n", ref.Exec, rej.Reason)
+				return exitFailed
+			}
 			unstarted++
 			switch unstarted {
 			case 1:
 				view.note(fmt.Sprintf("execution %s: waiting for the control plane to start it…", ref.Exec))
 			case notStartedPolls:
-				// The advance function drops a request it cannot start
-				// (inputs it cannot ingest, say) and says why in its log.
 				view.note(fmt.Sprintf("execution %s has not started after %s: is the stack deployed, and does the advance function's log say why?", ref.Exec, notStartedPolls*pollInterval))
 			}
 		case err != nil && ctx.Err() == nil:
