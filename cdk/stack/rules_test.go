@@ -2,6 +2,7 @@ package stack
 
 import (
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -292,4 +293,55 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+var update = flag.Bool("update", false, "rewrite testdata/rule-patterns.json from the synthesized stack")
+
+// goldenPatterns is where the resolved patterns of the stack's rules are
+// kept for the root module's tests (functions.RulePatterns must equal
+// them), since that module cannot import this one.
+const goldenPatterns = "../testdata/rule-patterns.json"
+
+// TestRulePatternsGolden keeps ../testdata/rule-patterns.json equal to the
+// synthesized rules' patterns (bucket aloft-test-bucket, job queues
+// aloft-cpu, aloft-spot, aloft-gpu in 123456789012/us-east-1), keyed like
+// the fields of functions.Patterns. Refresh with go test -run Golden -update.
+func TestRulePatternsGolden(t *testing.T) {
+	got := map[string]any{}
+	for _, r := range patternRules(t, defaultStack(t)) {
+		var key string
+		switch {
+		case r.target == toTrigger:
+			key = "trigger"
+		case r.target == toRegistrar:
+			key = "registrar"
+		case r.target == toQueue && reflect.DeepEqual(r.pattern["source"], []any{"aws.batch"}):
+			key = "batch"
+		case r.target == toQueue:
+			key = "queue"
+		default:
+			t.Fatalf("rule %s targets %s", r.id, r.target)
+		}
+		if _, dup := got[key]; dup {
+			t.Fatalf("two %s rules", key)
+		}
+		got[key] = r.pattern
+	}
+	b, err := json.MarshalIndent(got, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, '\n')
+	if *update {
+		if err := os.WriteFile(goldenPatterns, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(goldenPatterns)
+	if err != nil {
+		t.Fatalf("%v (create it with go test -run Golden -update)", err)
+	}
+	if string(want) != string(b) {
+		t.Errorf("%s is stale: run go test -run Golden -update in cdk/stack\n got %s", goldenPatterns, b)
+	}
 }
