@@ -30,10 +30,11 @@ type Signal struct {
 
 // JobUpdate is a dispatcher's news about the job of one attempt.
 type JobUpdate struct {
-	Node    string // the node's name
-	Item    int    // -1 unless a map item
-	Attempt int
-	Started bool // the job is running
+	Node     string // the node's name
+	Item     int    // -1 unless a map item
+	Attempt  int
+	Started  bool // the job is running
+	Reclaims int  // hosts lost (spot reclaims) the batch service retried
 	// Failed: the job ended without success. Unless the attempt wrote a
 	// result (which wins), it fails with Kind and Message.
 	Failed  bool
@@ -159,7 +160,7 @@ func (r *runner) jobEvent(ctx context.Context, u *JobUpdate) (orchestrator.Event
 		}
 		return orchestrator.AttemptFailed{Node: node, Item: u.Item, Attempt: u.Attempt, Kind: kind, Message: u.Message}, nil
 	case u.Started:
-		return orchestrator.AttemptStarted{Node: node, Item: u.Item, Attempt: u.Attempt}, nil
+		return orchestrator.AttemptStarted{Node: node, Item: u.Item, Attempt: u.Attempt, Reclaims: u.Reclaims}, nil
 	}
 	return nil, nil
 }

@@ -48,7 +48,7 @@ func jobEvent(ctx context.Context, st store.Store, s awsbatch.JobStatus) (JobEve
 	if err != nil {
 		return JobEvent{}, false, &permanentError{err}
 	}
-	u := engine.JobUpdate{Node: node, Item: item, Attempt: attempt, Started: out.State == awsbatch.Started,
+	u := engine.JobUpdate{Node: node, Item: item, Attempt: attempt, Started: out.State == awsbatch.Started, Reclaims: s.Reclaims,
 		Failed: out.State == awsbatch.Failed, Kind: out.Kind, Message: out.Message}
 	ref := engine.Ref{Project: s.Tags.Project, Domain: s.Tags.Domain, Exec: exec}
 	return JobEvent{Ref: ref, Update: u}, true, nil

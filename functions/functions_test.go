@@ -428,3 +428,28 @@ func TestAdvanceRejectsLaunchesThatCannotStart(t *testing.T) {
 		t.Fatalf("rejection %+v %v: want the reason, naming the input", rej, err)
 	}
 }
+
+func TestAdvanceCountsReclaims(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, nil)
+	ref := w.startExec(t, "r1a2b3c4d")
+	first := w.d.jobs[0]
+	// Batch retried the job on a new host after a spot reclaim: RUNNING
+	// again, with the lost attempt in attempts[].
+	var ev map[string]any
+	_ = json.Unmarshal(fixture(t, "batch-job-failed-host-reclaim.json"), &ev)
+	d := ev["detail"].(map[string]any)
+	d["status"] = "RUNNING"
+	d["attempts"] = d["attempts"].([]any)[:1]
+	d["tags"].(map[string]any)["aloft:node"] = first.Node
+	b, _ := json.Marshal(ev)
+	msg, _ := json.Marshal(functions.SQSEvent{Records: []functions.SQSMessage{{MessageID: "m1", Body: string(b)}}})
+	if _, err := w.c.Advance(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := w.c.Engine.Load(ctx, ref)
+	i, _ := s.Compiled().NodeIndex(first.Node)
+	if ns := s.Nodes[i]; ns.Phase != orchestrator.Running || ns.Reclaims != 1 {
+		t.Fatalf("phase %s reclaims %d, want running with 1 reclaim", ns.Phase, ns.Reclaims)
+	}
+}

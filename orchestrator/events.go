@@ -33,6 +33,10 @@ type AttemptStarted struct {
 	Node    int32
 	Item    int
 	Attempt int
+	// Reclaims counts the hosts the attempt's job lost (spot reclaims)
+	// that the batch service retried by itself; a later report with a
+	// higher count updates a running attempt.
+	Reclaims int
 }
 
 // AttemptSucceeded reports outputs.json of an attempt.

@@ -129,11 +129,17 @@ func (m *machine) dispatched(e Dispatched) {
 
 func (m *machine) started(e AttemptStarted) {
 	it := m.item(e.Node, e.Item)
-	if it == nil || it.Attempt != e.Attempt || it.Phase != Queued || m.s.Phase != ExecRunning {
+	if it == nil || it.Attempt != e.Attempt || m.s.Phase != ExecRunning || it.Phase != Queued && it.Phase != Running {
 		return
 	}
-	m.changed = true
-	it.Phase = Running
+	if it.Phase == Queued {
+		m.changed = true
+		it.Phase = Running
+	}
+	if e.Reclaims > it.Reclaims {
+		m.changed = true
+		it.Reclaims = e.Reclaims
+	}
 }
 
 func (m *machine) succeeded(e AttemptSucceeded) {
@@ -231,6 +237,7 @@ func (m *machine) wakeItem(node int32, item int, it *NodeState, next int64) int6
 	m.changed = true
 	m.s.Retrying--
 	it.Attempt++
+	it.Reclaims = 0
 	m.queue(node, item, it)
 	return next
 }

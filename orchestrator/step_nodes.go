@@ -72,7 +72,7 @@ func (m *machine) lookupOrDispatch(node int32, item int, it *NodeState) {
 
 // dispatch starts the first attempt.
 func (m *machine) dispatch(node int32, item int, it *NodeState) {
-	it.Attempt = 1
+	it.Attempt, it.Reclaims = 1, 0
 	if item >= 0 {
 		m.s.Nodes[node].Active++
 	}

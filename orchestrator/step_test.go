@@ -241,3 +241,27 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Fatalf("%q vs %q", kinds(c1), kinds(c2))
 	}
 }
+
+func TestStartedCountsReclaims(t *testing.T) {
+	wf := chainN(1)
+	now := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	s := NewState(wf, "d", Options{Exec: "e"}, now)
+	s, _ = Step(s, ExecutionRequested{}, now)
+	s, _ = Step(s, CacheResult{Node: 0, Item: -1}, now)
+	s, _ = Step(s, AttemptStarted{Node: 0, Item: -1, Attempt: 1}, now)
+	seq := s.Seq
+	s, _ = Step(s, AttemptStarted{Node: 0, Item: -1, Attempt: 1, Reclaims: 2}, now)
+	if s.Nodes[0].Reclaims != 2 || s.Seq == seq {
+		t.Fatalf("reclaims %d (seq %d -> %d)", s.Nodes[0].Reclaims, seq, s.Seq)
+	}
+	seq = s.Seq
+	s, _ = Step(s, AttemptStarted{Node: 0, Item: -1, Attempt: 1, Reclaims: 1}, now) // stale
+	if s.Nodes[0].Reclaims != 2 || s.Seq != seq {
+		t.Fatalf("a stale report changed the count: %d", s.Nodes[0].Reclaims)
+	}
+	s, _ = Step(s, AttemptFailed{Node: 0, Item: -1, Attempt: 1, Kind: ErrSystem, Message: "host lost"}, now)
+	s, _ = Step(s, Tick{}, now.Add(time.Hour))
+	if s.Nodes[0].Attempt != 2 || s.Nodes[0].Reclaims != 0 {
+		t.Fatalf("attempt %d reclaims %d: a new attempt starts with none", s.Nodes[0].Attempt, s.Nodes[0].Reclaims)
+	}
+}

@@ -56,6 +56,7 @@ type nodeRow struct {
 	Map        bool
 	Phase      orchestrator.Phase
 	Attempts   int   // the current attempt; for a map node, the attempts of all items
+	Reclaims   int   // hosts lost and retried by the batch service (current attempts)
 	Start, End int64 // unix ms; 0 when not yet
 	Err        string
 	// Map nodes.
@@ -80,7 +81,7 @@ func takeSnapshot(s *orchestrator.State) snapshot {
 	}
 	for i := range s.Nodes {
 		ns := &s.Nodes[i]
-		r := nodeRow{Phase: ns.Phase, Attempts: ns.Attempt, Start: ns.Start, End: ns.End, Err: ns.Err}
+		r := nodeRow{Phase: ns.Phase, Attempts: ns.Attempt, Reclaims: ns.Reclaims, Start: ns.Start, End: ns.End, Err: ns.Err}
 		if wf != nil && i < len(wf.Nodes) {
 			r.Name = wf.Nodes[i].Name
 			r.Map = wf.Nodes[i].Kind == orchestrator.NodeMap
@@ -91,6 +92,7 @@ func takeSnapshot(s *orchestrator.State) snapshot {
 			for j := range ns.Items {
 				it := &ns.Items[j]
 				r.Attempts += it.Attempt
+				r.Reclaims += it.Reclaims
 				switch {
 				case it.Phase == orchestrator.Cached:
 					r.ItemsCached++
@@ -168,6 +170,9 @@ func (r nodeRow) duration(now int64) string {
 func (r nodeRow) attemptsText() string {
 	if r.Attempts == 0 {
 		return ""
+	}
+	if r.Reclaims > 0 {
+		return fmt.Sprintf("%d (%d reclaimed)", r.Attempts, r.Reclaims)
 	}
 	return strconv.Itoa(r.Attempts)
 }
