@@ -4,7 +4,7 @@ BIN      := bin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build runners functions deps peers demo test test-short bench lint fuzz clean
+.PHONY: all build runners functions deps peers demo test test-short test-cdk synth deploy destroy localstack-up localstack-test bench lint fuzz clean
 
 all: build
 
@@ -40,9 +40,26 @@ functions:
 		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -ldflags '$(LDFLAGS)' -o $(BIN)/lambda/$$f/bootstrap ./functions/$$f || exit 1; \
 	done
 
+# The CDK app (cdk/, its own Go module): synth offline, deploy and destroy
+# with AWS credentials. The CDK CLI comes from npm, installed by cdk/Makefile.
+STACK ?= aloft
+CDK_CONTEXT ?=
+CDK_ARGS = FUNCTIONS_DIR=$(abspath $(BIN)/lambda) STACK=$(STACK) CONTEXT='$(CDK_CONTEXT)'
+synth: functions
+	$(MAKE) -C cdk synth $(CDK_ARGS)
+deploy: functions
+	$(MAKE) -C cdk deploy $(CDK_ARGS)
+destroy:
+	$(MAKE) -C cdk destroy $(CDK_ARGS)
+
+# The CDK module's assertion tests (node needed; the first build takes minutes).
+test-cdk:
+	$(MAKE) -C cdk test
+
 # The whole suite, as CI runs it.
 test: lint deps peers
 	PATH=/usr/bin:$$PATH $(GO) test -count=1 ./...
+	$(MAKE) test-cdk
 
 test-short:
 	$(GO) test -short ./...
