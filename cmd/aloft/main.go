@@ -26,6 +26,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -60,10 +61,29 @@ func main() {
 	// 1,000-row table is a few writes, not a thousand. Stderr (progress,
 	// task output) stays unbuffered.
 	out := bufio.NewWriterSize(os.Stdout, 64<<10)
+	stopProfile := startProfile(os.Getenv("ALOFT_CPUPROFILE"))
 	code := run(ctx, os.Args[1:], Stdio{Out: out, Err: os.Stderr, Env: readEnv()})
+	stopProfile()
 	out.Flush()
 	stop()
 	os.Exit(code)
+}
+
+// startProfile writes a CPU profile of the whole command to path when it
+// is set ($ALOFT_CPUPROFILE, for scripts/bench-vs-make.sh and go tool pprof).
+func startProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "aloft: ALOFT_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // Stdio is what a command talks to: its output streams and the environment
