@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -184,6 +186,9 @@ func (g ingester) fromStore(ctx context.Context, k orchestrator.Kind, key string
 		if err != nil {
 			return orchestrator.Literal{}, err
 		}
+		if obj.Digest, err = g.digestOf(ctx, obj); err != nil {
+			return orchestrator.Literal{}, err
+		}
 		return orchestrator.File(orchestrator.Blob{URI: g.st.URI(key), Digest: obj.Digest, Size: obj.Size}), nil
 	}
 	objs, err := g.st.List(ctx, strings.TrimSuffix(key, "/")+"/")
@@ -193,6 +198,9 @@ func (g ingester) fromStore(ctx context.Context, k orchestrator.Kind, key string
 	files := map[string]string{}
 	var size int64
 	for _, o := range objs {
+		if o.Digest, err = g.digestOf(ctx, o); err != nil {
+			return orchestrator.Literal{}, err
+		}
 		files[strings.TrimPrefix(o.Key, strings.TrimSuffix(key, "/")+"/")] = o.Digest
 		size += o.Size
 	}
@@ -228,4 +236,24 @@ func baseName(uri string) string {
 		return "download"
 	}
 	return b
+}
+
+// digestOf is an object's content digest: the one the store reports, or,
+// for an object another tool uploaded without a SHA-256 (`aws s3 cp` sends
+// CRC checksums), the SHA-256 of its bytes, so that the cache keys it by
+// content (Decision 7).
+func (g ingester) digestOf(ctx context.Context, o store.Object) (string, error) {
+	if o.Digest != "" {
+		return o.Digest, nil
+	}
+	rc, _, err := g.st.Get(ctx, o.Key)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rc); err != nil {
+		return "", fmt.Errorf("hash %s: %w", o.Key, err)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
