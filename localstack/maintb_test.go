@@ -3,6 +3,7 @@ package localstack
 import (
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -43,6 +44,9 @@ func (m *mainTB) Fatalf(format string, args ...any) {
 
 func (m *mainTB) fail(msg string) {
 	fmt.Fprintln(os.Stderr, "localstack e2e setup:", msg)
+	if strings.Contains(msg, "not installed") {
+		fmt.Fprintln(os.Stderr, "the suite's peers: run scripts/install-peers.sh and scripts/install-lambda-rie.sh")
+	}
 	m.setFailed()
 	m.close()
 	fmt.Println("FAIL")

@@ -327,6 +327,7 @@ func TestMain(m *testing.M) {
 	}
 	env = s
 	code := m.Run()
+	background.Wait()
 	if failures := s.router.Failures(); len(failures) > 0 && code == 0 {
 		fmt.Fprintf(os.Stderr, "the suite's router failed: %s\n", strings.Join(failures, "\n"))
 		code = 1
