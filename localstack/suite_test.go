@@ -82,7 +82,6 @@ type suite struct {
 	images *imageRegistry
 
 	queueURL string
-	cancel   context.CancelFunc
 }
 
 // endpoints are where the suite's services answer.
@@ -113,7 +112,6 @@ func startSuite(tb *mainTB, verbose bool) (*suite, error) {
 	s.log.printf("built the function binaries and aloft-runner in %s", time.Since(s.log.start).Round(time.Millisecond))
 
 	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
 	tb.Cleanup(cancel)
 	s.images = newImageRegistry()
 	tb.Cleanup(s.images.Close)
@@ -198,6 +196,7 @@ func startSuite(tb *mainTB, verbose bool) (*suite, error) {
 	go r.registrar.run(ctx)
 	go r.pollQueue(ctx, s.queueURL, r.advanceBatch)
 	go r.sweep(ctx, sweepEvery)
+	tb.Cleanup(cancel) // runs first: the router stops before what it talks to
 	if s.localstack {
 		go r.drainQueue(ctx, ep.queueURLs[triggerQueue], r.trigger)
 		go r.drainQueue(ctx, ep.queueURLs[registrarQueue], r.registrar)
@@ -282,10 +281,11 @@ func checkPython() error {
 	return nil
 }
 
-// buildBinaries builds the three functions and the runner for this machine.
+// buildBinaries builds the three functions (as `make functions` does, for
+// this machine) and the runner.
 func buildBinaries(tb *mainTB, root string) (string, error) {
 	dir := tb.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", dir+string(filepath.Separator),
 		"./functions/advance", "./functions/trigger", "./functions/registrar", "./cmd/aloft-runner")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
