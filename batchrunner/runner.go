@@ -198,7 +198,7 @@ func (r *runner) run(ctx context.Context) error {
 func (r *runner) attempt(ctx context.Context) (map[string]orchestrator.Literal, int64, *taskError, error) {
 	task := &r.a.Task
 	inDir, outDir := filepath.Join(r.work, scratchInputs), filepath.Join(r.work, scratchOutputs)
-	f := &fetcher{st: r.st, client: r.opt.HTTPClient, taskDir: task.Dir}
+	f := &fetcher{st: r.st, client: r.opt.HTTPClient, taskDir: taskDir(task.Dir, r.work)}
 	values, terr, err := f.fetchAll(ctx, r.a.Inputs, inDir)
 	if terr != nil || err != nil {
 		return nil, 0, terr, err
@@ -217,10 +217,7 @@ func (r *runner) attempt(ctx context.Context) (map[string]orchestrator.Literal, 
 		return nil, 0, failf(orchestrator.ErrNoRetry, "%v", rerr), nil
 	}
 	env := r.env(inDir, outDir)
-	dir := task.Dir
-	if dir == "" {
-		dir = r.work
-	}
+	dir := taskDir(task.Dir, r.work)
 	path, lerr := lookPath(argv[0], env, dir)
 	if lerr != nil {
 		return nil, 0, failf(orchestrator.ErrNoRetry, "%v", lerr), nil
@@ -390,4 +387,22 @@ func formatQuantity(n int64) string {
 
 func formatMiB(n int64) string {
 	return strconv.FormatInt((n+(1<<20)-1)>>20, 10) + " MiB"
+}
+
+// taskDir is the working directory of a task: the workflow file's directory
+// where it exists (local runs, Decision 9); in a container, where the
+// registering machine's path does not exist, the process's own working
+// directory (/aloft/code in images aloft builds); scratch when the task
+// names none.
+func taskDir(dir, scratch string) string {
+	if dir == "" {
+		return scratch
+	}
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		return dir
+	}
+	if wd, err := os.Getwd(); err == nil {
+		return wd
+	}
+	return scratch
 }
