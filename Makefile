@@ -4,7 +4,7 @@ BIN      := bin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build runners functions deps peers demo test test-short test-cdk synth deploy destroy localstack-up localstack-test bench lint fuzz clean
+.PHONY: all build runners functions deps peers demo test test-short test-cdk synth deploy destroy localstack-up localstack-test localstack-down bench lint fuzz clean
 
 all: build
 
@@ -55,6 +55,16 @@ destroy:
 # The CDK module's assertion tests (node needed; the first build takes minutes).
 test-cdk:
 	$(MAKE) -C cdk test
+
+# LocalStack (needs a Docker engine and LOCALSTACK_AUTH_TOKEN) and the
+# end-to-end suite against it; `make test` runs the same suite against
+# local peers (versitygw, fauxqs, a Batch double).
+localstack-up:
+	docker compose -f localstack/docker-compose.yml up -d --wait
+localstack-test: deps peers
+	ALOFT_E2E_ENDPOINT=http://localhost:4566 PATH=/usr/bin:$$PATH $(GO) test -count=1 -v ./localstack/
+localstack-down:
+	docker compose -f localstack/docker-compose.yml down -v
 
 # The whole suite, as CI runs it.
 test: lint deps peers
