@@ -29,6 +29,9 @@ type Config struct {
 	// lookup or catalog write that failed (the node runs, or the next run
 	// recomputes it).
 	Warn func(msg string)
+	// Finished, if set, hears of each execution's end once, after the state
+	// that records it is saved.
+	Finished func(*orchestrator.State)
 	// Wake, if set, arranges for the execution to be advanced with a tick
 	// at (or soon after) at: the advance function sends itself a delayed
 	// message. Event-driven shells without it rely on their sweep.

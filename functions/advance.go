@@ -192,21 +192,25 @@ func (c *Control) advanceOne(ctx context.Context, w *work) error {
 		if err != nil {
 			return err
 		}
-		if _, err := c.Engine.Sweep(ctx, ref, w.signals); err != nil {
-			return err
-		}
 		c.log().Info("execution started", "execution", ref.Exec, "cause", w.launch.Cause)
-		return nil
+		_, err = c.Engine.Sweep(ctx, ref, w.signals)
+		return err
 	}
-	st, err := c.Engine.Advance(ctx, w.ref, w.signals)
+	_, err := c.Engine.Advance(ctx, w.ref, w.signals)
 	if errors.Is(err, store.ErrNotFound) {
 		c.log().Warn("no such execution; dropping its events", "execution", w.ref.Exec)
 		return nil
 	}
-	if err == nil && st.Phase.Terminal() {
-		c.log().Info("execution ended", "execution", w.ref.Exec, "phase", st.Phase.String())
-	}
 	return err
+}
+
+// LogFinished is an engine.Config.Finished hook that logs the end of each
+// execution (once: the end is acted on after the save that records it).
+func LogFinished(log *slog.Logger) func(*orchestrator.State) {
+	return func(s *orchestrator.State) {
+		log.Info("execution ended", "execution", s.Exec, "phase", s.Phase.String(),
+			"took", (time.Duration(s.Ended-s.Created) * time.Millisecond).String())
+	}
 }
 
 // start starts the execution a launch request asks for; a request whose

@@ -35,7 +35,7 @@ func NewAWS(ctx context.Context, function string, env Env) (*Control, error) {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("function", function)
 	c := &Control{Store: st, Bucket: bucket, Log: log, Now: time.Now}
-	ecfg := engine.Config{Store: st, Now: time.Now, Warn: func(msg string) { log.Warn(msg) }}
+	ecfg := engine.Config{Store: st, Now: time.Now, Warn: func(msg string) { log.Warn(msg) }, Finished: LogFinished(log)}
 	switch function {
 	case "advance":
 		d, err := awsbatch.New(awsbatch.Config{

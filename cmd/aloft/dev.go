@@ -98,7 +98,7 @@ func devCmd(ctx context.Context, args []string, io Stdio) int {
 	}
 	dev := &functions.Dev{SweepEvery: *sweep}
 	eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex, Wake: dev.Wake, Now: io.Env.Now, NewID: io.Env.NewID,
-		Warn: func(msg string) { log.Warn(msg) }})
+		Warn: func(msg string) { log.Warn(msg) }, Finished: functions.LogFinished(log)})
 	if err != nil {
 		return failErr(io, "dev", err)
 	}

@@ -86,7 +86,7 @@ func TestDevAgainstAWSEndpoints(t *testing.T) {
 		Key: aws.String("incoming/lines/x.txt"), Body: strings.NewReader("a\nb\nc\nd\n")}); err != nil {
 		t.Fatal(err)
 	}
-	for !strings.Contains(errb.String(), "phase=succeeded") {
+	for !strings.Contains(errb.String(), `msg="execution ended" execution=`) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no run ended: %s", errb.String())
 		}

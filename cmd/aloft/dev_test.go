@@ -66,7 +66,7 @@ func TestDevServesDrops(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "x.txt"), []byte("a\nb\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for !strings.Contains(errb.String(), "phase=succeeded") {
+	for !strings.Contains(errb.String(), `msg="execution ended" execution=`) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no run ended: %s", errb.String())
 		}
