@@ -304,11 +304,11 @@ type SQSReceiver interface {
 	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
 }
 
-// PollSQS feeds the loop from an SQS queue that EventBridge fills with the
-// bucket's events (LocalStack): each message is routed as the stack's rules
-// route it, and deleted once handled (a failed one is left to reappear).
+// PollSQS feeds the loop from an SQS queue that receives the bucket's
+// events (LocalStack), through EventBridge or as S3 notifications: each is
+// routed as the stack's rules route it, and the message deleted once
+// handled (a failed one is left to reappear).
 func (d *Dev) PollSQS(ctx context.Context, q SQSReceiver, queueURL string) error {
-	c := d.Control
 	for ctx.Err() == nil {
 		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queueURL),
 			MaxNumberOfMessages: 10, WaitTimeSeconds: 10})
@@ -320,21 +320,13 @@ func (d *Dev) PollSQS(ctx context.Context, q SQSReceiver, queueURL string) error
 		}
 		for _, m := range out.Messages {
 			body := aws.ToString(m.Body)
-			ok := true
-			env, err := ParseEnvelope([]byte(body))
-			switch {
-			case err == nil && env.Source == SourceS3 && strings.Contains(string(env.Detail), `"incoming/`):
-				_, err = c.Trigger(ctx, []byte(body))
-				ok = err == nil
-			case err == nil && env.Source == SourceS3 && strings.Contains(string(env.Detail), `/active.json"`):
-				_, err = c.Registrar(ctx, []byte(body), "")
-				ok = err == nil
-			default:
-				resp := c.AdvanceBatch(ctx, []SQSMessage{{MessageID: aws.ToString(m.MessageId), Body: body}})
-				ok = len(resp.BatchItemFailures) == 0
+			events, isNotification := FromS3Notification([]byte(body))
+			if !isNotification {
+				events = [][]byte{[]byte(body)} // an EventBridge event
 			}
-			if err != nil {
-				c.log().Error("event", "error", err)
+			ok := true
+			for _, ev := range events {
+				ok = d.route(ctx, aws.ToString(m.MessageId), ev) && ok
 			}
 			if ok {
 				_, _ = q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queueURL), ReceiptHandle: m.ReceiptHandle})
@@ -342,4 +334,34 @@ func (d *Dev) PollSQS(ctx context.Context, q SQSReceiver, queueURL string) error
 		}
 	}
 	return nil
+}
+
+// route hands one EventBridge event to the handler the stack's rules send
+// it to; false when it failed and should come again.
+func (d *Dev) route(ctx context.Context, id string, event []byte) bool {
+	c := d.Control
+	env, err := ParseEnvelope(event)
+	if err == nil && env.Source == SourceS3 {
+		if s3, err := env.S3(); err == nil {
+			key := s3.Object.Key
+			switch {
+			case strings.HasPrefix(key, "incoming/") && env.DetailType == TypeObjectCreated:
+				if _, err := c.Trigger(ctx, event); err != nil {
+					c.log().Error("trigger", "key", key, "error", err)
+					return false
+				}
+				return true
+			case isActiveKey(key):
+				if _, err := c.Registrar(ctx, event, ""); err != nil {
+					c.log().Error("registrar", "key", key, "error", err)
+					return false
+				}
+				return true
+			case env.DetailType != TypeObjectCreated:
+				return true // deletions matter only to the registrar
+			}
+		}
+	}
+	resp := c.AdvanceBatch(ctx, []SQSMessage{{MessageID: id, Body: string(event)}})
+	return len(resp.BatchItemFailures) == 0
 }

@@ -8,6 +8,8 @@ package functions
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -154,4 +156,74 @@ type SweepInput struct {
 // envelopeBytes re-encodes an envelope for parsers that take the raw event.
 func envelopeBytes(e *Envelope) ([]byte, error) {
 	return json.Marshal(e)
+}
+
+// S3Notification is an S3 event notification as S3 sends it to SQS, SNS,
+// Lambda or a webhook (not through EventBridge).
+type S3Notification struct {
+	Event   string     `json:"Event"` // "s3:TestEvent" when a notification target is set up
+	Records []S3Record `json:"Records"`
+}
+
+// S3Record is one record of an S3 event notification.
+type S3Record struct {
+	EventSource string `json:"eventSource"`
+	EventName   string `json:"eventName"`
+	EventTime   string `json:"eventTime"`
+	S3          struct {
+		Bucket struct {
+			Name string `json:"name"`
+		} `json:"bucket"`
+		Object struct {
+			Key       string  `json:"key"` // URL-encoded, spaces as '+'
+			Size      int64   `json:"size"`
+			ETag      *string `json:"eTag"`
+			VersionID *string `json:"versionId"`
+			Sequencer string  `json:"sequencer"`
+		} `json:"object"`
+	} `json:"s3"`
+}
+
+// FromS3Notification converts the records of an S3 event notification
+// into the EventBridge events S3 sends for the same writes, so that
+// buckets whose notifications go straight to a queue or a webhook (S3 peers,
+// LocalStack set up without EventBridge) drive the same handlers. Records
+// other than object created or removed (and S3's test event) are left out;
+// ok is false when body is not an S3 notification.
+func FromS3Notification(body []byte) (events [][]byte, ok bool) {
+	var n S3Notification
+	if err := json.Unmarshal(body, &n); err != nil {
+		return nil, false
+	}
+	if n.Event == "s3:TestEvent" {
+		return nil, true // says only that the notifications reach their target
+	}
+	if n.Records == nil {
+		return nil, false
+	}
+	for _, r := range n.Records {
+		at, err := time.Parse(time.RFC3339Nano, r.EventTime)
+		if err != nil {
+			at = time.Now()
+		}
+		o := r.S3.Object
+		key := o.Key
+		if k, err := url.QueryUnescape(o.Key); err == nil {
+			key = k
+		}
+		switch {
+		case strings.HasPrefix(r.EventName, "s3:ObjectCreated:") || strings.HasPrefix(r.EventName, "ObjectCreated:"):
+			etag, version := "", ""
+			if o.ETag != nil {
+				etag = strings.Trim(*o.ETag, `"`)
+			}
+			if o.VersionID != nil && *o.VersionID != "null" {
+				version = *o.VersionID
+			}
+			events = append(events, ObjectCreated(r.S3.Bucket.Name, key, o.Size, etag, version, at))
+		case strings.HasPrefix(r.EventName, "s3:ObjectRemoved:") || strings.HasPrefix(r.EventName, "ObjectRemoved:"):
+			events = append(events, ObjectDeleted(r.S3.Bucket.Name, key, at))
+		}
+	}
+	return events, true
 }

@@ -453,3 +453,28 @@ func TestAdvanceCountsReclaims(t *testing.T) {
 		t.Fatalf("phase %s reclaims %d, want running with 1 reclaim", ns.Phase, ns.Reclaims)
 	}
 }
+
+func TestFromS3Notification(t *testing.T) {
+	events, ok := functions.FromS3Notification(fixture(t, "s3-notification.json"))
+	if !ok || len(events) != 2 {
+		t.Fatalf("%d events, ok %v: want the created and the removed object", len(events), ok)
+	}
+	env, err := functions.ParseEnvelope(events[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := env.S3()
+	if env.DetailType != functions.TypeObjectCreated || d.Object.Key != "incoming/diabetes/pima 2026-11-28.csv" ||
+		d.Object.VersionID != "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e" || d.Object.Size != 23873 || !env.Time.Equal(time.Date(2026, 11, 28, 2, 0, 3, 123e6, time.UTC)) {
+		t.Errorf("created: %+v %+v", env, d)
+	}
+	if env, _ := functions.ParseEnvelope(events[1]); env.DetailType != functions.TypeObjectDeleted {
+		t.Errorf("removed: %+v", env)
+	}
+	if ev, ok := functions.FromS3Notification([]byte(`{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-28T02:00:00Z","Bucket":"aloft-test-bucket"}`)); !ok || len(ev) != 0 {
+		t.Errorf("S3's test event: %d events, ok %v", len(ev), ok)
+	}
+	if _, ok := functions.FromS3Notification(fixture(t, "s3-object-created-incoming.json")); ok {
+		t.Error("an EventBridge event was taken for an S3 notification")
+	}
+}

@@ -49,7 +49,7 @@ type router struct {
 	advance, sweeper   *lambdaFn
 	trigger, registrar *asyncTarget
 
-	records chan webhookRecord
+	records chan []byte
 
 	mu           sync.Mutex
 	uploadCounts map[string]int // key -> Object Created events seen
@@ -64,7 +64,7 @@ func newRouter(log *flowLog, bucket string, patterns functions.Patterns, client 
 	return &router{
 		log: log, bucket: bucket, patterns: patterns, uploads: uploadsPattern(bucket),
 		sqs: client, queueURL: queueURL, queueARN: "arn:aws:sqs:us-east-1:123456789012:aloft-advance",
-		records: make(chan webhookRecord, 100000), uploadCounts: map[string]int{},
+		records: make(chan []byte, 100000), uploadCounts: map[string]int{},
 	}
 }
 
@@ -90,68 +90,26 @@ func (r *router) fail(format string, args ...any) {
 	r.mu.Unlock()
 }
 
-// webhookRecord is one S3 event record versitygw posts.
-type webhookRecord struct {
-	EventName string `json:"eventName"`
-	EventTime string `json:"eventTime"`
-	S3        struct {
-		Bucket struct {
-			Name string `json:"name"`
-		} `json:"bucket"`
-		Object struct {
-			Key       string  `json:"key"`
-			Size      int64   `json:"size"`
-			ETag      *string `json:"eTag"`
-			VersionID *string `json:"versionId"`
-		} `json:"object"`
-	} `json:"s3"`
-}
-
-// ServeHTTP receives versitygw's webhook posts. It answers at once (the
-// gateway gives up after 3 s) and routes the records on another goroutine.
+// ServeHTTP receives versitygw's webhook posts (S3 event notifications).
+// It answers at once (the gateway gives up after 3 s) and routes the
+// records, as the EventBridge events S3 sends for them, on another
+// goroutine.
 func (r *router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, err := io.ReadAll(req.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	var doc struct {
-		Event   string          `json:"Event"`
-		Records []webhookRecord `json:"Records"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		r.fail("webhook: %v: %s", err, body)
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	events, ok := functions.FromS3Notification(body)
+	if !ok {
+		r.fail("webhook: not an S3 notification: %s", body)
+		http.Error(w, "not an S3 notification", http.StatusBadRequest)
 		return
 	}
-	for _, rec := range doc.Records {
-		r.records <- rec
+	for _, ev := range events {
+		r.records <- ev
 	}
 	w.WriteHeader(http.StatusOK)
-}
-
-// eventOf makes the EventBridge event S3 would send for a webhook record;
-// ok is false for records EventBridge would not carry.
-func eventOf(rec webhookRecord) (event []byte, ok bool) {
-	at, err := time.Parse(time.RFC3339Nano, rec.EventTime)
-	if err != nil {
-		at = time.Now()
-	}
-	o := rec.S3.Object
-	switch {
-	case strings.HasPrefix(rec.EventName, "s3:ObjectCreated:"):
-		etag, version := "", ""
-		if o.ETag != nil {
-			etag = strings.Trim(*o.ETag, `"`)
-		}
-		if o.VersionID != nil && *o.VersionID != "null" {
-			version = *o.VersionID
-		}
-		return functions.ObjectCreated(rec.S3.Bucket.Name, o.Key, o.Size, etag, version, at), true
-	case strings.HasPrefix(rec.EventName, "s3:ObjectRemoved:"):
-		return functions.ObjectDeleted(rec.S3.Bucket.Name, o.Key, at), true
-	}
-	return nil, false
 }
 
 // routeRecords routes webhook records until ctx ends.
@@ -160,14 +118,10 @@ func (r *router) routeRecords(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case rec := <-r.records:
-			event, ok := eventOf(rec)
-			if !ok {
-				continue
-			}
+		case event := <-r.records:
 			r.countUpload(event)
 			for range deliveries {
-				r.route(ctx, event, rec.S3.Object.Key)
+				r.route(ctx, event, keyOf(event))
 			}
 		}
 	}
@@ -527,4 +481,17 @@ func (a *asyncTarget) summary() string {
 		}
 	}
 	return strings.Join(parts, "; ")
+}
+
+// keyOf is the object key of an S3 EventBridge event ("" for others).
+func keyOf(event []byte) string {
+	env, err := functions.ParseEnvelope(event)
+	if err != nil {
+		return ""
+	}
+	d, err := env.S3()
+	if err != nil {
+		return ""
+	}
+	return d.Object.Key
 }
