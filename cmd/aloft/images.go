@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
+	"github.com/aloft-run/aloft/batchrunner/awsbatch"
 	"github.com/aloft-run/aloft/images"
 	"github.com/aloft-run/aloft/images/ecrauth"
 	"github.com/aloft-run/aloft/internal/runnerbin"
@@ -17,10 +19,11 @@ import (
 
 // imageFlags are register's settings for task images.
 type imageFlags struct {
-	pin, noPin bool
-	repo       string
-	platform   string
-	runner     string
+	pin, noPin    bool
+	repo          string
+	platform      string
+	runner        string
+	batchPlatform string
 }
 
 func (f *imageFlags) register(fs *flag.FlagSet) {
@@ -29,10 +32,14 @@ func (f *imageFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.repo, "repo", "", "the registry `repository` built task images are pushed to (default: the config file's registry)")
 	fs.StringVar(&f.platform, "platform", string(images.LinuxAMD64), "the `platform` of tasks that do not ask for a GPU (GPU tasks are linux/amd64)")
 	fs.StringVar(&f.runner, "runner", "", "the Linux aloft-runner `binary` to add to images (default: the one built into aloft)")
+	fs.StringVar(&f.batchPlatform, "batch-platform", awsbatch.Fargate, "the AWS Batch `platform` of CPU tasks, to show their sizes (FARGATE or EC2; GPU tasks run on EC2)")
 }
 
 // imageRow is one line of register's image table.
 type imageRow struct{ tasks, what, ref, pushed string }
+
+// sizeRow is one line of register's resources table.
+type sizeRow struct{ task, requested, sized, note string }
 
 // prepare returns register's Prepare hook: unless images are kept as given
 // (--no-pin, or a directory bucket without --pin: aloft dev runs tasks as
@@ -40,7 +47,7 @@ type imageRow struct{ tasks, what, ref, pushed string }
 // digest of its platform's manifest, build: tasks are built (code layer and
 // runner layer on the base) and pushed, and with a repository image: tasks
 // get the runner layer too. rows collects what was done.
-func (f *imageFlags) prepare(ctx context.Context, env Env, storeLoc string, rows *[]imageRow) (func(context.Context, *orchestrator.Compiled) error, error) {
+func (f *imageFlags) prepare(ctx context.Context, env Env, storeLoc string, rows *[]imageRow, sizes *[]sizeRow) (func(context.Context, *orchestrator.Compiled) error, error) {
 	if f.noPin || (!f.pin && !strings.HasPrefix(storeLoc, "s3://") && !strings.HasPrefix(storeLoc, "gs://")) {
 		return nil, nil
 	}
@@ -69,6 +76,9 @@ func (f *imageFlags) prepare(ctx context.Context, env Env, storeLoc string, rows
 				delete(cloud.Tasks, n) // runs as a process wherever the plan runs
 			}
 		}
+		if err := f.size(&cloud, sizes); err != nil {
+			return err
+		}
 		_, done, err := images.PinAll(ctx, &cloud, plat, bc, opts...)
 		for _, d := range done {
 			r := imageRow{tasks: strings.Join(d.Work.Tasks, ","), what: d.Work.String(), ref: d.Ref, pushed: "-"}
@@ -86,6 +96,47 @@ func (f *imageFlags) prepare(ctx context.Context, env Env, storeLoc string, rows
 		*wf = *images.ApplyPinned(wf, done)
 		return nil
 	}, nil
+}
+
+// size rounds the cloud tasks' requests to what AWS Batch accepts
+// (Decision 14) for the table; a request no size can hold is an error here,
+// not a failed job later.
+func (f *imageFlags) size(wf *orchestrator.Compiled, rows *[]sizeRow) error {
+	for _, name := range slices.Sorted(maps.Keys(wf.Tasks)) {
+		t := wf.Tasks[name]
+		plat := f.batchPlatform
+		if t.Resources.GPU > 0 {
+			plat = awsbatch.EC2
+		}
+		sized, note, err := awsbatch.Size(t.Resources, plat)
+		if err != nil {
+			return fmt.Errorf("task %s: %w", name, err)
+		}
+		req := fmt.Sprintf("cpu %dm, memory %d MiB", t.Resources.CPUMilli, t.Resources.MemoryBytes>>20)
+		if t.Resources.GPU > 0 {
+			req += fmt.Sprintf(", %d GPU", t.Resources.GPU)
+		}
+		*rows = append(*rows, sizeRow{task: name, requested: req, sized: sized.String(), note: note})
+	}
+	return nil
+}
+
+// writeSizes prints the resources table.
+func writeSizes(io Stdio, rows []sizeRow) {
+	if len(rows) == 0 {
+		return
+	}
+	t := &table{}
+	t.add("TASK", "REQUESTS", "AWS BATCH", "ROUNDED")
+	for _, r := range rows {
+		note := r.note
+		if note == "" {
+			note = "-"
+		}
+		t.add(r.task, r.requested, r.sized, note)
+	}
+	fmt.Fprintln(io.Out)
+	t.write(io.Out)
 }
 
 // writeImages prints the image table.

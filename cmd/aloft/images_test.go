@@ -54,6 +54,7 @@ tasks:
     outputs: {x: string}
     build: {base: `+host+`/python:3.11, code: code}
     target: aws-batch
+    resources: {cpu: 300m, memory: 100Mi}
     command: [sh, task.sh, "{{outputs.x}}"]
 nodes:
   t: {task: t}
@@ -61,6 +62,10 @@ nodes:
 	r := s.run(t, "register", spec, "--version", "v1", "--pin", "--repo", host+"/tasks").check(t, exitOK)
 	if !strings.Contains(r.out, "build ") || !strings.Contains(r.out, host+"/tasks@sha256:") {
 		t.Fatalf("register output:\n%s", r.out)
+	}
+	// The requests as AWS Batch will size them (Decision 14).
+	if !strings.Contains(r.out, "0.5 vCPU, 1024 MiB (FARGATE)") || !strings.Contains(r.out, "ROUNDED") {
+		t.Errorf("no resources table with the Fargate rounding:\n%s", r.out)
 	}
 	st, _ := dirstore.Open(s.store)
 	w, err := aloftreg.GetWorkflow(context.Background(), st, "default", "development", "built", "v1")

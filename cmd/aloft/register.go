@@ -65,7 +65,8 @@ func registerCmd(ctx context.Context, args []string, io Stdio) int {
 	}
 	loc, _ := sf.location(io.Env)
 	var imageRows []imageRow
-	prepare, err := imf.prepare(ctx, io.Env, loc, &imageRows)
+	var sizeRows []sizeRow
+	prepare, err := imf.prepare(ctx, io.Env, loc, &imageRows, &sizeRows)
 	if err != nil {
 		return usageErr(io, "register", "%v", err)
 	}
@@ -74,6 +75,7 @@ func registerCmd(ctx context.Context, args []string, io Stdio) int {
 		Prepare: prepare,
 	})
 	defer writeImages(io, imageRows)
+	defer writeSizes(io, sizeRows)
 	t := &table{}
 	t.add("KIND", "NAME", "VERSION", "STATUS", "ACTIVE", "DETAIL")
 	plans := 0
