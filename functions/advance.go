@@ -193,7 +193,17 @@ func (c *Control) advanceOne(ctx context.Context, w *work) error {
 			return err
 		}
 		c.log().Info("execution started", "execution", ref.Exec, "cause", w.launch.Cause)
-		_, err = c.Engine.Sweep(ctx, ref, w.signals)
+		signals := w.signals
+		// A cancel that came before the run existed was dropped then;
+		// its request is still there.
+		if cr, err := registry.GetCancelRequest(ctx, c.Store, ref.Exec); err == nil {
+			reason := cr.Reason
+			if reason == "" {
+				reason = "cancelled by request"
+			}
+			signals = append(signals, engine.Signal{Cancel: reason})
+		}
+		_, err = c.Engine.Sweep(ctx, ref, signals)
 		return err
 	}
 	_, err := c.Engine.Advance(ctx, w.ref, w.signals)

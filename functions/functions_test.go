@@ -478,3 +478,33 @@ func TestFromS3Notification(t *testing.T) {
 		t.Error("an EventBridge event was taken for an S3 notification")
 	}
 }
+
+func TestCancelBeforeStart(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, nil)
+	id := "r0cancelled0early"
+	if err := registry.PutCancelRequest(ctx, w.st, &registry.CancelRequest{Project: "default", Domain: "development", Exec: id, Reason: "changed my mind", RequestedAt: clock}); err != nil {
+		t.Fatal(err)
+	}
+	cancelMsg := functions.ObjectCreated(bucket, registry.CancelRequestKey(id), 1, "e", "", clock)
+	if _, err := registry.PutLaunchRequest(ctx, w.st, &registry.LaunchRequest{ID: id, Project: "default", Domain: "development",
+		LaunchPlan: "diabetes_nightly", RequestedAt: clock,
+		Inputs: map[string]orchestrator.Literal{"dataset": orchestrator.File(orchestrator.Blob{URI: "../../shared/data/pima-indians-diabetes.data.csv"})}}); err != nil {
+		t.Fatal(err)
+	}
+	launchMsg := functions.ObjectCreated(bucket, registry.LaunchRequestKey(id), 1, "e", "", clock)
+	// The cancel's event comes first (events are not ordered), then the launch's.
+	for _, m := range [][]byte{cancelMsg, launchMsg} {
+		body, _ := json.Marshal(functions.SQSEvent{Records: []functions.SQSMessage{{MessageID: "m", Body: string(m)}}})
+		if _, err := w.c.Advance(ctx, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := w.c.Engine.Load(ctx, engine.Ref{Project: "default", Domain: "development", Exec: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Phase != orchestrator.ExecAborted || !strings.Contains(s.Error, "changed my mind") {
+		t.Fatalf("phase %s (%q): want aborted with the request's reason", s.Phase, s.Error)
+	}
+}
