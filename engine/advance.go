@@ -242,7 +242,7 @@ func ParseActiveKey(key string) (Ref, bool) {
 // their markers; a marker left by a crash is removed by the next sweep of
 // its ended execution).
 func (e *Engine) ActiveExecutions(ctx context.Context) ([]Ref, error) {
-	objs, err := e.cfg.Store.List(ctx, "active/")
+	objs, err := store.ListKeys(ctx, e.cfg.Store, "active/")
 	if err != nil {
 		return nil, err
 	}

@@ -244,7 +244,7 @@ func GetActive(ctx context.Context, st store.Store, project, domain, name string
 // project and domain) that is not paused, sorted by project, domain and
 // name.
 func ActivePlans(ctx context.Context, st store.Store) ([]*LaunchPlan, error) {
-	objs, err := st.List(ctx, "registry/")
+	objs, err := store.ListKeys(ctx, st, "registry/")
 	if err != nil {
 		return nil, err
 	}

@@ -83,3 +83,21 @@ type Event struct {
 type Notifier interface {
 	Subscribe(fn func(Event)) (cancel func())
 }
+
+// KeyLister is implemented by stores that can list keys more cheaply than
+// List describes objects: S3 lists keys, sizes and ETags in pages, but a
+// content digest needs a HEAD per object.
+type KeyLister interface {
+	// ListKeys is List without digests (Object.Digest is empty).
+	ListKeys(ctx context.Context, prefix string) ([]Object, error)
+}
+
+// ListKeys lists the objects under prefix without their digests where the
+// store can do that more cheaply (KeyLister), else with List. Use it when
+// only keys, sizes or ETags matter.
+func ListKeys(ctx context.Context, s Store, prefix string) ([]Object, error) {
+	if kl, ok := s.(KeyLister); ok {
+		return kl.ListKeys(ctx, prefix)
+	}
+	return s.List(ctx, prefix)
+}

@@ -99,7 +99,7 @@ func executionsList(ctx context.Context, args []string, io Stdio) int {
 // listExecutions reads the newest-first index of project/domain
 // (engine.IndexKey) and the state of each execution in it.
 func listExecutions(ctx context.Context, st store.Store, project, domain string, limit int) ([]execSummary, error) {
-	objs, err := st.List(ctx, "index/"+project+"/"+domain+"/")
+	objs, err := store.ListKeys(ctx, st, "index/"+project+"/"+domain+"/")
 	if err != nil {
 		return nil, fmt.Errorf("list executions: %w", err)
 	}

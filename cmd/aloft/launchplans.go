@@ -119,7 +119,7 @@ func launchPlansDeactivate(ctx context.Context, args []string, io Stdio) int {
 // latestLaunchPlan is the launch plan's version registered last.
 func latestLaunchPlan(ctx context.Context, st store.Store, project, domain, name string) (*registry.LaunchPlan, error) {
 	dir := path.Dir(registry.ActiveKey(project, domain, name)) + "/"
-	objs, err := st.List(ctx, dir)
+	objs, err := store.ListKeys(ctx, st, dir)
 	if err != nil {
 		return nil, err
 	}

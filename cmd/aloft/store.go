@@ -203,7 +203,7 @@ func (f *storeFlags) findExecution(ctx context.Context, st store.Store, id strin
 		return engine.Ref{}, err
 	}
 	if !f.scoped() {
-		objs, err := st.List(ctx, "index/")
+		objs, err := store.ListKeys(ctx, st, "index/")
 		if err != nil {
 			return engine.Ref{}, err
 		}

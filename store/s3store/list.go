@@ -108,3 +108,9 @@ feed:
 	}
 	return kept, nil
 }
+
+// ListKeys lists keys, sizes and ETags under prefix without the HEAD per
+// object that digests need (store.KeyLister).
+func (s *Store) ListKeys(ctx context.Context, prefix string) ([]store.Object, error) {
+	return s.listKeys(ctx, prefix)
+}

@@ -226,6 +226,30 @@ func TestListPages(t *testing.T) {
 	if objs, err := s.List(ctx, "b/"); err != nil || len(objs) != 2 {
 		t.Errorf("List(b/) = %+v, %v; want b/1 and b/2", objs, err)
 	}
+	// Keys alone: the same listing, no HEAD per object.
+	rec.reset()
+	kobjs, err := store.ListKeys(ctx, s, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kkeys []string
+	for _, o := range kobjs {
+		kkeys = append(kkeys, o.Key)
+	}
+	if !slices.Equal(kkeys, want) {
+		t.Errorf("ListKeys = %q, want %q", kkeys, want)
+	}
+	rec.mu.Lock()
+	heads := 0
+	for _, r := range rec.reqs {
+		if r.Method == http.MethodHead {
+			heads++
+		}
+	}
+	rec.mu.Unlock()
+	if heads != 0 {
+		t.Errorf("ListKeys made %d HEAD requests, want none", heads)
+	}
 }
 
 func TestMissingBucket(t *testing.T) {
