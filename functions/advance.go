@@ -334,6 +334,31 @@ func (c *Control) routeKey(ctx context.Context, key string) (*work, error) {
 	return &work{ref: ref, signals: []engine.Signal{{Key: key}}}, nil
 }
 
+// describeAfter is how long an attempt's node has been going before the
+// sweep asks the dispatcher about its job: younger jobs report through
+// their events.
+const describeAfter = 2 * time.Minute
+
+// longRunning lists the active attempts of a running execution whose node
+// started over describeAfter ago.
+func (c *Control) longRunning(s orchestrator.State) []orchestrator.AttemptRef {
+	if s.Phase.Terminal() || s.Compiled() == nil {
+		return nil
+	}
+	cutoff := c.now().Add(-describeAfter).UnixMilli()
+	var out []orchestrator.AttemptRef
+	for _, a := range orchestrator.ActiveAttempts(s) {
+		ns := s.Nodes[a.Node]
+		if a.Item >= 0 && a.Item < len(ns.Items) {
+			ns = ns.Items[a.Item]
+		}
+		if ns.Start != 0 && ns.Start <= cutoff {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // SweepSummary is what a sweep did.
 type SweepSummary struct {
 	Executions int      `json:"executions"`
@@ -355,8 +380,8 @@ func (c *Control) SweepAll(ctx context.Context) (SweepSummary, error) {
 		var extra []engine.Signal
 		if c.Describe != nil {
 			st, err := c.Engine.Load(ctx, ref)
-			if err == nil && !st.Phase.Terminal() {
-				extra, err = c.Describe(ctx, ref, orchestrator.ActiveAttempts(st), st.Compiled())
+			if old := c.longRunning(st); err == nil && len(old) > 0 {
+				extra, err = c.Describe(ctx, ref, old, st.Compiled())
 			}
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				sum.Errors = append(sum.Errors, fmt.Sprintf("%s: %v", ref.Exec, err))

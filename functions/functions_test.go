@@ -508,3 +508,31 @@ func TestCancelBeforeStart(t *testing.T) {
 		t.Fatalf("phase %s (%q): want aborted with the request's reason", s.Phase, s.Error)
 	}
 }
+
+func TestSweepDescribesLongRunningJobs(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, nil)
+	ref := w.startExec(t, "r1a2b3c4d")
+	var asked [][]orchestrator.AttemptRef
+	w.c.Describe = func(_ context.Context, _ engine.Ref, active []orchestrator.AttemptRef, wf *orchestrator.Compiled) ([]engine.Signal, error) {
+		asked = append(asked, active)
+		var out []engine.Signal
+		for _, a := range active {
+			out = append(out, engine.Signal{Job: &engine.JobUpdate{Node: wf.Nodes[a.Node].Name, Item: a.Item, Attempt: a.Attempt,
+				Failed: true, Message: "the job vanished (its events were lost)"}})
+		}
+		return out, nil
+	}
+	if _, err := w.c.SweepAll(ctx); err != nil || len(asked) != 0 {
+		t.Fatalf("a young job was described: %v %v", asked, err)
+	}
+	w.c.Now = func() time.Time { return clock.Add(3 * time.Minute) }
+	if _, err := w.c.SweepAll(ctx); err != nil || len(asked) != 1 || len(asked[0]) != 1 {
+		t.Fatalf("the job running for 3 minutes was not described: %v %v", asked, err)
+	}
+	s, _ := w.c.Engine.Load(ctx, ref)
+	a := asked[0][0]
+	if ns := s.Nodes[a.Node]; ns.SysErrs != 1 || !strings.Contains(ns.Err, "vanished") {
+		t.Fatalf("after the describe: %+v", ns)
+	}
+}
