@@ -134,12 +134,13 @@ func (e *Executor) runDocker(ctx context.Context, j *job, out io.Writer) error {
 		}
 		task = &a.Task
 	}
-	if task.Image == "" {
+	image := dockerImage(task)
+	if image == "" {
 		return e.fail(ctx, j, orchestrator.ErrNoRetry, fmt.Sprintf("task %s has no image: --executor docker runs every task in its image", task.Name))
 	}
 	name := "aloft-" + j.id
 	run := dockerRun{
-		Name: name, Image: task.Image, User: e.dkr.user,
+		Name: name, Image: image, User: e.dkr.user,
 		CPUMilli: j.cpu, MemoryBytes: j.mem, GPUs: j.gpus,
 		Runner: e.dkr.runner, StoreRoot: e.dkr.root, TaskDir: task.Dir,
 		Prefix: j.spec.Prefix, JobID: j.id,
@@ -207,4 +208,14 @@ func (t *tailWriter) String() string {
 		}
 	}
 	return string(b)
+}
+
+// dockerImage is the image a task runs in under --executor docker: its
+// image, or for a build: task the base (its code is the task directory,
+// mounted as in process mode, so no image needs building locally).
+func dockerImage(t *orchestrator.TaskTemplate) string {
+	if t.Image == "" && t.Build != nil {
+		return t.Build.Base
+	}
+	return t.Image
 }

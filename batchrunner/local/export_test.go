@@ -4,3 +4,5 @@ package local
 type DockerRunForTest = dockerRun
 
 func DockerArgsForTest(d dockerRun) []string { return d.args() }
+
+var DockerImageForTest = dockerImage

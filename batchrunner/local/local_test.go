@@ -370,3 +370,13 @@ func TestDefaults(t *testing.T) {
 	}
 	t.Logf("defaults here: %d slots, %dm cpu, %d MiB, gpus %v", slots, cpu, mem>>20, gpus)
 }
+
+func TestDockerImageOfBuildTasks(t *testing.T) {
+	if got := local.DockerImageForTest(&orchestrator.TaskTemplate{Image: "python:3.11"}); got != "python:3.11" {
+		t.Errorf("image task: %q", got)
+	}
+	b := &orchestrator.TaskTemplate{Build: &orchestrator.Build{Base: "ghcr.io/aloft-run/diabetes-base:bookworm-1", Code: "."}}
+	if got := local.DockerImageForTest(b); got != "ghcr.io/aloft-run/diabetes-base:bookworm-1" {
+		t.Errorf("build task: %q, want its base (the code is mounted)", got)
+	}
+}
