@@ -97,7 +97,7 @@ func (f *eventFixture) runJob(t *testing.T, j batchrunner.Job, id string) []stri
 func (f *eventFixture) start(t *testing.T) engine.Ref {
 	t.Helper()
 	wf := compile(t, "testdata/fanin.yaml", "fanin")
-	ref, err := f.eng.Start(context.Background(), wf, nil, engine.StartOptions{})
+	ref, err := f.eng.Start(context.Background(), wf, nil, engine.StartOptions{Swept: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,5 +324,18 @@ func TestAdvanceSubmitsMapItemsAsArrays(t *testing.T) {
 		if len(a) > 2 {
 			t.Errorf("an array of %d items exceeds the concurrency of 2", len(a))
 		}
+	}
+}
+
+func TestLocalRunsLeaveNoMarker(t *testing.T) {
+	ctx := context.Background()
+	f := newEventFixture(t)
+	if _, err := f.eng.Start(ctx, compile(t, "testdata/fanin.yaml", "fanin"), nil, engine.StartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// aloft run drives its own execution: the sweeps of aloft dev or the
+	// advance function must not take it over (after a kill, --resume does).
+	if refs, _ := f.eng.ActiveExecutions(ctx); len(refs) != 0 {
+		t.Fatalf("markers %v for an execution nobody sweeps", refs)
 	}
 }

@@ -20,6 +20,10 @@ type StartOptions struct {
 	// Exec, if set, is the execution's id (a launch request's); else a new
 	// one is made. Starting an id that exists returns ErrStarted.
 	Exec string
+	// Swept marks the execution as one event-driven shells drive (advance,
+	// aloft dev): its active/ marker lets their sweeps find it until it
+	// ends. `aloft run` drives its own executions and leaves it unset.
+	Swept bool
 }
 
 // ErrStarted is returned by Start for an execution id that already exists:
@@ -73,8 +77,10 @@ func (e *Engine) Start(ctx context.Context, wf *orchestrator.Compiled, given map
 	}
 	// The marker first: a crash after it leaves a marker the sweep removes;
 	// a crash before the state leaves no execution.
-	if _, err := store.PutBytes(ctx, e.cfg.Store, ActiveKey(ref), []byte(ref.Exec), store.PutOptions{}); err != nil {
-		return Ref{}, fmt.Errorf("start %s: write active marker: %w", ref.Exec, err)
+	if opt.Swept {
+		if _, err := store.PutBytes(ctx, e.cfg.Store, ActiveKey(ref), []byte(ref.Exec), store.PutOptions{}); err != nil {
+			return Ref{}, fmt.Errorf("start %s: write active marker: %w", ref.Exec, err)
+		}
 	}
 	if _, err := store.PutBytes(ctx, e.cfg.Store, ref.StateKey(), b, store.PutOptions{IfAbsent: true}); err != nil {
 		if errors.Is(err, store.ErrConflict) {

@@ -230,7 +230,7 @@ func (w *world) startExec(t *testing.T, id string) engine.Ref {
 		t.Fatal(err)
 	}
 	abs, _ := filepath.Abs("..")
-	ref, err := w.c.Engine.Start(ctx, wf, in, engine.StartOptions{Exec: id, LaunchPlan: "diabetes_nightly", BaseDir: abs})
+	ref, err := w.c.Engine.Start(ctx, wf, in, engine.StartOptions{Exec: id, LaunchPlan: "diabetes_nightly", BaseDir: abs, Swept: true})
 	if err != nil {
 		t.Fatal(err)
 	}
