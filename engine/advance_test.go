@@ -1,8 +1,12 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net/http/httptest"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,6 +19,10 @@ import (
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/store"
 	"github.com/aloft-run/aloft/store/dirstore"
+	"github.com/aloft-run/aloft/store/s3store"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
 
 // queueDispatcher records submissions the way a cloud batch service takes
@@ -53,7 +61,7 @@ func (d *queueDispatcher) take() ([]batchrunner.Job, []string) {
 }
 
 type eventFixture struct {
-	st  *dirstore.Store
+	st  store.Store
 	eng *engine.Engine
 	d   *queueDispatcher
 	ran map[string]int // task runs to completion per attempt prefix
@@ -65,6 +73,12 @@ func newEventFixture(t *testing.T) *eventFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newEventFixtureOn(t, st)
+}
+
+// newEventFixtureOn is the fixture over a given bucket.
+func newEventFixtureOn(t *testing.T, st store.Store) *eventFixture {
+	t.Helper()
 	d := &queueDispatcher{}
 	var n int
 	eng, err := engine.New(engine.Config{Store: st, Dispatcher: d,
@@ -174,9 +188,79 @@ func TestAdvanceDuplicatedAndReorderedEvents(t *testing.T) {
 }
 
 func TestAdvanceConcurrentInvocations(t *testing.T) {
+	testConcurrentInvocations(t, newEventFixture(t))
+}
+
+// On S3, the race is lost with HTTP 412 (If-Match) answers: the same
+// invariants hold through the S3 store (gofakes3 keeps If-Match atomic).
+func TestAdvanceConcurrentInvocationsS3(t *testing.T) {
+	backend := s3mem.New()
+	if err := backend.CreateBucket("aloft"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
+	defer srv.Close()
+	st, err := s3store.Open(context.Background(), "aloft", "", s3store.WithEndpoint(srv.URL), s3store.WithRegion("us-east-1"),
+		s3store.WithCredentials(credentials.NewStaticCredentialsProvider("aloft", "aloft-secret", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testConcurrentInvocations(t, newEventFixtureOn(t, st))
+}
+
+// raceStore makes the first n loads of a state wait for each other, so
+// that n concurrent invocations all read the same version and all but one
+// lose the conditional write; it counts the lost writes.
+type raceStore struct {
+	store.Store
+	mu        sync.Mutex
+	n         int
+	release   chan struct{}
+	conflicts int
+}
+
+func (r *raceStore) Get(ctx context.Context, key string) (io.ReadCloser, store.Object, error) {
+	if !strings.HasSuffix(key, "/state.json") {
+		return r.Store.Get(ctx, key)
+	}
+	b, obj, err := store.ReadAll(ctx, r.Store, key) // read first, then wait
+	r.mu.Lock()
+	if r.n > 0 {
+		r.n--
+		if r.n == 0 {
+			close(r.release)
+		}
+		r.mu.Unlock()
+		<-r.release
+	} else {
+		r.mu.Unlock()
+	}
+	return io.NopCloser(bytes.NewReader(b)), obj, err
+}
+
+func (r *raceStore) Put(ctx context.Context, key string, body io.Reader, o store.PutOptions) (store.Object, error) {
+	obj, err := r.Store.Put(ctx, key, body, o)
+	if errors.Is(err, store.ErrConflict) && strings.HasSuffix(key, "/state.json") {
+		r.mu.Lock()
+		r.conflicts++
+		r.mu.Unlock()
+	}
+	return obj, err
+}
+
+func testConcurrentInvocations(t *testing.T, f *eventFixture) {
 	ctx := context.Background()
-	f := newEventFixture(t)
 	ref := f.start(t)
+	race := &raceStore{Store: f.st, n: 8, release: make(chan struct{})}
+	eng, err := engine.New(engine.Config{Store: race, Dispatcher: f.d, Now: func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if race.conflicts < 7 {
+			t.Errorf("%d lost races, want at least 7: the invocations did not race", race.conflicts)
+		}
+	}()
 	jobs, ids := f.d.take()
 	if len(jobs) != 8 {
 		t.Fatalf("%d jobs dispatched at the start, want 8", len(jobs))
@@ -193,7 +277,7 @@ func TestAdvanceConcurrentInvocations(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = f.eng.Advance(ctx, ref, []engine.Signal{{Key: keys[i]}})
+			_, errs[i] = eng.Advance(ctx, ref, []engine.Signal{{Key: keys[i]}})
 		}()
 	}
 	wg.Wait()
