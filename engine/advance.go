@@ -87,7 +87,10 @@ func (e *Engine) advance(ctx context.Context, ref Ref, signals []Signal, sweep b
 	var events []orchestrator.Event
 	if sweep {
 		if l.state.Phase.Terminal() {
-			e.unmarkActive(ctx, ref)
+			// Its end was saved but maybe not acted on: cancels of the
+			// jobs an abort stopped, and the finish (which drops the
+			// marker).
+			r.act(ctx, orchestrator.PendingCommands(l.state))
 			return l.state, nil
 		}
 		for _, c := range orchestrator.PendingCommands(l.state) {

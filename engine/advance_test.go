@@ -33,6 +33,7 @@ type queueDispatcher struct {
 	jobs    []batchrunner.Job
 	ids     []string
 	perPath map[string]int // submissions per attempt prefix
+	cancels []string
 }
 
 func (d *queueDispatcher) Submit(_ context.Context, j batchrunner.Job) (string, error) {
@@ -49,7 +50,12 @@ func (d *queueDispatcher) Submit(_ context.Context, j batchrunner.Job) (string, 
 	return id, nil
 }
 
-func (d *queueDispatcher) Cancel(context.Context, string) error { return nil }
+func (d *queueDispatcher) Cancel(_ context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.cancels = append(d.cancels, id)
+	return nil
+}
 
 // take hands over the jobs submitted since the last take.
 func (d *queueDispatcher) take() ([]batchrunner.Job, []string) {
@@ -421,5 +427,31 @@ func TestLocalRunsLeaveNoMarker(t *testing.T) {
 	// advance function must not take it over (after a kill, --resume does).
 	if refs, _ := f.eng.ActiveExecutions(ctx); len(refs) != 0 {
 		t.Fatalf("markers %v for an execution nobody sweeps", refs)
+	}
+}
+
+func TestSweepReissuesCancelsOfAnAbortedRun(t *testing.T) {
+	ctx := context.Background()
+	f := newEventFixture(t)
+	ref := f.start(t)
+	jobs, _ := f.d.take()
+	s, err := f.eng.Advance(ctx, ref, []engine.Signal{{Cancel: "stop"}})
+	if err != nil || s.Phase != orchestrator.ExecAborted || len(f.d.cancels) != len(jobs) {
+		t.Fatalf("cancel: %s %v, %d cancels for %d jobs", s.Phase, err, len(f.d.cancels), len(jobs))
+	}
+	// Say the advance that saved the abort died before its cancels reached
+	// the batch service: the next sweep sends them again.
+	f.d.cancels = nil
+	if _, err := store.PutBytes(ctx, f.st, engine.ActiveKey(ref), []byte(ref.Exec), store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.eng.Sweep(ctx, ref, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.d.cancels) != len(jobs) {
+		t.Fatalf("the sweep re-sent %d cancels, want %d", len(f.d.cancels), len(jobs))
+	}
+	if refs, _ := f.eng.ActiveExecutions(ctx); len(refs) != 0 {
+		t.Errorf("marker left: %v", refs)
 	}
 }

@@ -26,14 +26,25 @@ func ActiveAttempts(s State) []AttemptRef {
 // PendingCommands recomputes the intentions a saved state implies but that may not
 // have been acted on (a crash between persist and act): cache lookups in
 // flight, dispatches not yet acknowledged, retry timers, and the finish of
-// an ended run. Redelivering them is harmless: lookups are reads, and a
+// an ended run with, for an aborted one, the cancels of its stopped jobs. Redelivering them is harmless: lookups are reads, and a
 // Dispatch is deduplicated by the attempt's claim.
 func PendingCommands(s State) []Command {
 	if s.wf == nil {
 		return nil
 	}
 	if s.Phase.Terminal() {
-		return []Command{Finish{Phase: s.Phase, Outputs: s.Outputs, Error: s.Error}}
+		var cmds []Command
+		if s.Phase == ExecAborted {
+			// The cancels of the attempts the abort stopped: a job whose
+			// cancel was lost in a crash would otherwise run on. Cancelling
+			// a job that ended is harmless.
+			each(s, func(node int32, item int, it *NodeState) {
+				if it.Phase == Aborted && it.Attempt > 0 && it.JobID != "" {
+					cmds = append(cmds, Cancel{Node: node, Item: item, Attempt: it.Attempt, JobID: it.JobID})
+				}
+			})
+		}
+		return append(cmds, Finish{Phase: s.Phase, Outputs: s.Outputs, Error: s.Error})
 	}
 	if s.Phase != ExecRunning {
 		return nil

@@ -618,12 +618,23 @@ func (s *sim) afterEnd() {
 		s.now = s.now.Add(time.Hour)
 		s.apply(ev, false)
 	}
+	// An ended run implies its finish, last; an aborted one also the
+	// cancels of the jobs its abort stopped (each an aborted attempt that
+	// had a job), and nothing else.
 	p := PendingCommands(s.cur)
-	if len(p) != 1 {
+	if len(p) == 0 {
+		s.failf("pending commands of the ended run: none")
+	}
+	if f, ok := p[len(p)-1].(Finish); !ok || f.Phase != s.cur.Phase {
 		s.failf("pending commands of the ended run: %s", describeCommands(p))
 	}
-	if f, ok := p[0].(Finish); !ok || f.Phase != s.cur.Phase {
-		s.failf("pending commands of the ended run: %s", describeCommands(p))
+	for _, c := range p[:len(p)-1] {
+		cc, ok := c.(Cancel)
+		m := machine{s: &s.cur, wf: s.cur.wf}
+		it := m.item(cc.Node, cc.Item)
+		if !ok || s.cur.Phase != ExecAborted || it == nil || it.Phase != Aborted || it.Attempt != cc.Attempt || cc.JobID == "" || it.JobID != cc.JobID {
+			s.failf("pending commands of the ended run: %s", describeCommands(p))
+		}
 	}
 }
 
