@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -47,35 +46,15 @@ func TestDevAgainstAWSEndpoints(t *testing.T) {
 	spec, _ := filepath.Abs("../../functions/testdata/dev.yaml")
 	aloft(t, s.env, "register", spec, "--version", "v1", "--activate", "--store", "s3://devbucket").check(t, exitOK)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var errb syncBuffer
-	done := make(chan int)
-	go func() {
-		done <- run(ctx, []string{"dev", "--aws-endpoint", g.Endpoint, "--store", "s3://devbucket",
-			"--sqs-endpoint", q.Endpoint, "--queue-url", queueURL, "--sweep", "500ms"}, Stdio{Out: &bytes.Buffer{}, Err: &errb, Env: s.env})
-	}()
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(errb.String(), "serving") {
-		if time.Now().After(deadline) {
-			t.Fatalf("aloft dev did not start: %s", errb.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	ctx := context.Background()
+	dev := startDev(t, s.env, 60*time.Second, "--aws-endpoint", g.Endpoint, "--store", "s3://devbucket",
+		"--sqs-endpoint", q.Endpoint, "--queue-url", queueURL, "--sweep", "500ms")
 	if _, err := g.S3Client().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("devbucket"),
 		Key: aws.String("incoming/lines/x.txt"), Body: strings.NewReader("a\nb\nc\nd\n")}); err != nil {
 		t.Fatal(err)
 	}
-	for !strings.Contains(errb.String(), `msg="execution ended" execution=`) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no run ended: %s", errb.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	cancel()
-	if code := <-done; code != exitOK {
-		t.Fatalf("exit %d: %s", code, errb.String())
-	}
+	dev.waitFor(runEnded, "no run ended")
+	dev.stop()
 	r := aloft(t, s.env, "executions", "list", "--store", "s3://devbucket").check(t, exitOK)
 	if !strings.Contains(r.out, "succeeded") {
 		t.Fatalf("executions list:\n%s", r.out)
