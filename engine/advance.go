@@ -185,11 +185,7 @@ func (r *runner) timeouts(ctx context.Context) []orchestrator.Event {
 		if t == nil || t.Timeout <= 0 || a.Phase != orchestrator.Running {
 			continue
 		}
-		ns := s.Nodes[a.Node]
-		if a.Item >= 0 && a.Item < len(ns.Items) {
-			ns = ns.Items[a.Item]
-		}
-		if ns.Start == 0 || now.Sub(time.UnixMilli(ns.Start)) < t.Timeout+timeoutGrace {
+		if a.Start == 0 || now.Sub(time.UnixMilli(a.Start)) < t.Timeout+timeoutGrace {
 			continue
 		}
 		if r.e.cfg.Dispatcher != nil && a.JobID != "" {

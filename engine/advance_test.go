@@ -455,3 +455,46 @@ func TestSweepReissuesCancelsOfAnAbortedRun(t *testing.T) {
 		t.Errorf("marker left: %v", refs)
 	}
 }
+
+func TestSweepFailsAttemptsPastTheirTimeout(t *testing.T) {
+	ctx := context.Background()
+	st, err := dirstore.Open(filepath.Join(t.TempDir(), "bucket"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &queueDispatcher{}
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	eng, err := engine.New(engine.Config{Store: st, Dispatcher: d, NewID: func() string { return "slow1" }, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := eng.Start(ctx, compile(t, "testdata/timeout.yaml", "slow"), nil, engine.StartOptions{Swept: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Sweep(ctx, ref, nil); err != nil {
+		t.Fatal(err)
+	}
+	jobs, ids := d.take()
+	if len(jobs) != 1 {
+		t.Fatalf("%d jobs", len(jobs))
+	}
+	if _, err := eng.Advance(ctx, ref, []engine.Signal{{Job: &engine.JobUpdate{Node: "wait", Item: -1, Attempt: 1, Started: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Within the timeout and its grace: nothing happens.
+	now = now.Add(5 * time.Minute)
+	if s, err := eng.Sweep(ctx, ref, nil); err != nil || s.Phase != orchestrator.ExecRunning || len(d.cancels) != 0 {
+		t.Fatalf("at 5m: %s %v, cancels %v", s.Phase, err, d.cancels)
+	}
+	// Past 1m + 5m of grace with no result: the job is cancelled and the
+	// attempt fails as timed out.
+	now = now.Add(2 * time.Minute)
+	s, err := eng.Sweep(ctx, ref, nil)
+	if err != nil || s.Phase != orchestrator.ExecFailed || !strings.Contains(s.Nodes[0].Err, "timed out") {
+		t.Fatalf("at 7m: %s %v %q", s.Phase, err, s.Nodes[0].Err)
+	}
+	if len(d.cancels) == 0 || d.cancels[0] != ids[0] {
+		t.Errorf("cancels %v, want the job %s", d.cancels, ids[0])
+	}
+}

@@ -348,11 +348,7 @@ func (c *Control) longRunning(s orchestrator.State) []orchestrator.AttemptRef {
 	cutoff := c.now().Add(-describeAfter).UnixMilli()
 	var out []orchestrator.AttemptRef
 	for _, a := range orchestrator.ActiveAttempts(s) {
-		ns := s.Nodes[a.Node]
-		if a.Item >= 0 && a.Item < len(ns.Items) {
-			ns = ns.Items[a.Item]
-		}
-		if ns.Start != 0 && ns.Start <= cutoff {
+		if a.Start != 0 && a.Start <= cutoff {
 			out = append(out, a)
 		}
 	}

@@ -9,6 +9,7 @@ type AttemptRef struct {
 	Attempt int
 	JobID   string
 	Phase   Phase
+	Start   int64 // unix ms: when the node (or map item) started
 }
 
 // ActiveAttempts lists the attempts that may be running: queued or running.
@@ -17,7 +18,7 @@ func ActiveAttempts(s State) []AttemptRef {
 	var out []AttemptRef
 	each(s, func(node int32, item int, it *NodeState) {
 		if it.Phase.Active() && it.Attempt > 0 {
-			out = append(out, AttemptRef{Node: node, Item: item, Attempt: it.Attempt, JobID: it.JobID, Phase: it.Phase})
+			out = append(out, AttemptRef{Node: node, Item: item, Attempt: it.Attempt, JobID: it.JobID, Phase: it.Phase, Start: it.Start})
 		}
 	})
 	return out
