@@ -93,13 +93,7 @@ func (e *Engine) advance(ctx context.Context, ref Ref, signals []Signal, sweep b
 			r.act(ctx, orchestrator.PendingCommands(l.state))
 			return l.state, nil
 		}
-		for _, c := range orchestrator.PendingCommands(l.state) {
-			if lc, ok := c.(orchestrator.LookupCache); ok {
-				events = append(events, r.lookup(ctx, lc))
-				continue
-			}
-			events = append(events, r.act(ctx, []orchestrator.Command{c})...)
-		}
+		events = r.act(ctx, orchestrator.PendingCommands(l.state))
 		polled, err := r.poll(ctx)
 		if err != nil {
 			return l.state, err

@@ -87,18 +87,14 @@ func (e *Engine) Run(ctx context.Context, ref Ref, resume bool) (_ orchestrator.
 	// The saved state's intentions: lookups are answered in the first batch,
 	// the rest (dispatches not acknowledged, the finish of an ended run) were
 	// saved already.
+	var pending []orchestrator.Command
 	for _, c := range orchestrator.PendingCommands(l.state) {
-		switch c := c.(type) {
-		case orchestrator.LookupCache:
-			events = append(events, r.lookup(sctx, c))
-			continue
-		case orchestrator.Dispatch:
-			if ended[attemptKey{c.Node, c.Item, c.Attempt}] {
-				continue // failed as interrupted above: its retry is dispatched instead
-			}
+		if d, ok := c.(orchestrator.Dispatch); ok && ended[attemptKey{d.Node, d.Item, d.Attempt}] {
+			continue // failed as interrupted above: its retry is dispatched instead
 		}
-		events = append(events, r.act(sctx, []orchestrator.Command{c})...)
+		pending = append(pending, c)
 	}
+	events = append(events, r.act(sctx, pending)...)
 	cancelled := false
 	done := ctx.Done() // nil once the cancel is applied: nothing more to see there
 	// Timers are reused (Go 1.23 semantics: a Reset timer delivers no stale
