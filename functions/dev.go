@@ -240,26 +240,60 @@ func (d *Dev) redeliver(batch []SQSMessage, resp BatchResponse) {
 
 // object routes one object-created event the way the stack's rules do.
 func (d *Dev) object(ctx context.Context, ev store.Event) {
-	c := d.Control
-	key := ev.Key
-	body := ObjectCreated(DevBucket, key, ev.Size, ev.ETag, "", c.now())
-	switch {
-	case strings.HasPrefix(key, "incoming/"):
-		go func() {
-			if _, err := c.Trigger(ctx, body); err != nil {
-				c.log().Error("trigger", "key", key, "error", err)
-			}
-		}()
-	case isActiveKey(key):
-		go func() {
-			if _, err := c.Registrar(ctx, body, ""); err != nil {
-				c.log().Error("registrar", "key", key, "error", err)
-			}
-		}()
-	case strings.HasPrefix(key, "requests/") ||
-		strings.HasPrefix(key, "data/") && (strings.HasSuffix(key, "/outputs.json") || strings.HasSuffix(key, "/error.json") || strings.HasSuffix(key, "/claim.json")):
+	body := ObjectCreated(DevBucket, ev.Key, ev.Size, ev.ETag, "", d.Control.now())
+	switch t := s3Target(TypeObjectCreated, ev.Key); t {
+	case toTrigger, toRegistrar:
+		go d.deliver(ctx, t, ev.Key, body)
+	case toAdvance:
 		d.enqueue(string(body))
 	}
+}
+
+// target is the function an S3 event goes to.
+type target int
+
+const (
+	noTarget target = iota
+	toTrigger
+	toRegistrar
+	toAdvance
+)
+
+// s3Target routes an S3 event by its type and key as the stack's rules do
+// (RulePatterns), and also sends attempts' claims to advance: here they mark
+// attempts running; in AWS, Batch's RUNNING events do.
+func s3Target(detailType, key string) target {
+	created := detailType == TypeObjectCreated
+	switch {
+	case isActiveKey(key) && (created || detailType == TypeObjectDeleted):
+		return toRegistrar
+	case !created:
+		return noTarget
+	case strings.HasPrefix(key, "incoming/"):
+		return toTrigger
+	case strings.HasPrefix(key, "requests/") ||
+		strings.HasPrefix(key, "data/") && (strings.HasSuffix(key, "/outputs.json") || strings.HasSuffix(key, "/error.json") || strings.HasSuffix(key, "/claim.json")):
+		return toAdvance
+	}
+	return noTarget
+}
+
+// deliver hands an S3 event to trigger or registrar; false when it failed
+// (and should come again).
+func (d *Dev) deliver(ctx context.Context, t target, key string, event []byte) bool {
+	c := d.Control
+	var err error
+	name := "trigger"
+	if t == toTrigger {
+		_, err = c.Trigger(ctx, event)
+	} else {
+		name = "registrar"
+		_, err = c.Registrar(ctx, event, "")
+	}
+	if err != nil {
+		c.log().Error(name, "key", key, "error", err)
+	}
+	return err == nil
 }
 
 func isActiveKey(key string) bool {
@@ -339,29 +373,17 @@ func (d *Dev) PollSQS(ctx context.Context, q SQSReceiver, queueURL string) error
 // route hands one EventBridge event to the handler the stack's rules send
 // it to; false when it failed and should come again.
 func (d *Dev) route(ctx context.Context, id string, event []byte) bool {
-	c := d.Control
 	env, err := ParseEnvelope(event)
 	if err == nil && env.Source == SourceS3 {
 		if s3, err := env.S3(); err == nil {
-			key := s3.Object.Key
-			switch {
-			case strings.HasPrefix(key, "incoming/") && env.DetailType == TypeObjectCreated:
-				if _, err := c.Trigger(ctx, event); err != nil {
-					c.log().Error("trigger", "key", key, "error", err)
-					return false
-				}
-				return true
-			case isActiveKey(key):
-				if _, err := c.Registrar(ctx, event, ""); err != nil {
-					c.log().Error("registrar", "key", key, "error", err)
-					return false
-				}
-				return true
-			case env.DetailType != TypeObjectCreated:
-				return true // deletions matter only to the registrar
+			switch t := s3Target(env.DetailType, s3.Object.Key); t {
+			case toTrigger, toRegistrar:
+				return d.deliver(ctx, t, s3.Object.Key, event)
+			case noTarget:
+				return true // no rule sends it anywhere
 			}
 		}
 	}
-	resp := c.AdvanceBatch(ctx, []SQSMessage{{MessageID: id, Body: string(event)}})
+	resp := d.Control.AdvanceBatch(ctx, []SQSMessage{{MessageID: id, Body: string(event)}})
 	return len(resp.BatchItemFailures) == 0
 }
