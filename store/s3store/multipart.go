@@ -65,23 +65,12 @@ func (s *Store) completeUpload(ctx context.Context, key, full, uploadID string, 
 		UploadId:        aws.String(uploadID),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 	}
-	if opts.IfAbsent {
-		in.IfNoneMatch = aws.String("*")
-	}
-	if opts.IfMatch != "" {
-		in.IfMatch = aws.String(quoteETag(opts.IfMatch))
-	}
+	in.IfNoneMatch, in.IfMatch = conditions(opts)
 	out, err := s.client.CompleteMultipartUpload(ctx, in)
 	if err != nil {
 		return store.Object{}, s.writeErr("complete multipart upload of", key, opts, err)
 	}
-	return store.Object{
-		Key:      key,
-		Size:     c.size,
-		ETag:     etag(out.ETag),
-		Digest:   "sha256:" + hex.EncodeToString(c.sum[:]),
-		Modified: responseTime(out.ResultMetadata),
-	}, nil
+	return c.object(key, out.ETag, out.ResultMetadata), nil
 }
 
 // uploadParts reads the content again, part by part, and uploads each part.

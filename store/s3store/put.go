@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/aloft-run/aloft/store"
 )
@@ -169,23 +170,35 @@ func (s *Store) putSingle(ctx context.Context, key, full string, c *content, opt
 		ChecksumSHA256:    aws.String(base64.StdEncoding.EncodeToString(c.sum[:])),
 		Metadata:          map[string]string{metaDigest: hex.EncodeToString(c.sum[:])},
 	}
-	if opts.IfAbsent {
-		in.IfNoneMatch = aws.String("*")
-	}
-	if opts.IfMatch != "" {
-		in.IfMatch = aws.String(quoteETag(opts.IfMatch))
-	}
+	in.IfNoneMatch, in.IfMatch = conditions(opts)
 	out, err := s.client.PutObject(ctx, in)
 	if err != nil {
 		return store.Object{}, s.writeErr("put", key, opts, err)
 	}
+	return c.object(key, out.ETag, out.ResultMetadata), nil
+}
+
+// conditions are the If-None-Match and If-Match headers of a conditional
+// write.
+func conditions(opts store.PutOptions) (ifNoneMatch, ifMatch *string) {
+	if opts.IfAbsent {
+		ifNoneMatch = aws.String("*")
+	}
+	if opts.IfMatch != "" {
+		ifMatch = aws.String(quoteETag(opts.IfMatch))
+	}
+	return ifNoneMatch, ifMatch
+}
+
+// object describes the object a write of c made.
+func (c *content) object(key string, etagHeader *string, md middleware.Metadata) store.Object {
 	return store.Object{
 		Key:      key,
 		Size:     c.size,
-		ETag:     etag(out.ETag),
+		ETag:     etag(etagHeader),
 		Digest:   "sha256:" + hex.EncodeToString(c.sum[:]),
-		Modified: responseTime(out.ResultMetadata),
-	}, nil
+		Modified: responseTime(md),
+	}
 }
 
 // contentType guesses a Content-Type from the key's extension, so that
