@@ -197,11 +197,7 @@ func (c *Control) advanceOne(ctx context.Context, w *work) error {
 		// A cancel that came before the run existed was dropped then;
 		// its request is still there.
 		if cr, err := registry.GetCancelRequest(ctx, c.Store, ref.Exec); err == nil {
-			reason := cr.Reason
-			if reason == "" {
-				reason = "cancelled by request"
-			}
-			signals = append(signals, engine.Signal{Cancel: reason})
+			signals = append(signals, engine.Signal{Cancel: cancelReason(cr)})
 		}
 		_, err = c.Engine.Sweep(ctx, ref, signals)
 		return err
@@ -244,6 +240,14 @@ func (c *Control) start(ctx context.Context, r *registry.LaunchRequest) (engine.
 		return ref, &permanentError{fmt.Errorf("launch request %s: %w", r.ID, err)}
 	}
 	return ref, err
+}
+
+// cancelReason is the reason a cancel request gives the execution.
+func cancelReason(r *registry.CancelRequest) string {
+	if r.Reason == "" {
+		return "cancelled by request"
+	}
+	return r.Reason
 }
 
 // permanentError marks a message that no redelivery can help.
@@ -312,12 +316,8 @@ func (c *Control) routeKey(ctx context.Context, key string) (*work, error) {
 			if err != nil {
 				return nil, err
 			}
-			reason := r.Reason
-			if reason == "" {
-				reason = "cancelled by request"
-			}
 			return &work{ref: engine.Ref{Project: r.Project, Domain: r.Domain, Exec: r.Exec},
-				signals: []engine.Signal{{Cancel: reason}}}, nil
+				signals: []engine.Signal{{Cancel: cancelReason(r)}}}, nil
 		}
 	}
 	exec, ok := engine.ExecOfKey(key)

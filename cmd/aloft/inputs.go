@@ -71,16 +71,27 @@ func inputParam(wf *orchestrator.Compiled, name string) (*orchestrator.Param, er
 	if len(wf.Inputs) == 0 {
 		return nil, fmt.Errorf("workflow %s has no inputs", wf.Name)
 	}
-	return nil, fmt.Errorf("workflow %s has no input %q; its inputs are:\n%s", wf.Name, name, describeInputs(wf))
+	return nil, fmt.Errorf("workflow %s has no input %q; its inputs are:\n%s", wf.Name, name, describeInputs(wf, nil))
 }
 
 // describeInputs lists a workflow's inputs with their types and defaults,
-// indented, one a line.
-func describeInputs(wf *orchestrator.Compiled) string {
+// and what the launch plan lp (if not nil) fixes or defaults, indented, one
+// a line.
+func describeInputs(wf *orchestrator.Compiled, lp *orchestrator.LaunchPlan) string {
+	var fixedIn, defaults map[string]orchestrator.Literal
+	if lp != nil {
+		fixedIn, defaults = lp.Fixed, lp.Defaults
+	}
 	t := &table{}
 	for _, p := range wf.Inputs {
+		fixed, isFixed := fixedIn[p.Name]
+		def, hasDefault := defaults[p.Name]
 		note := "required"
 		switch {
+		case isFixed:
+			note = "fixed " + innerText(fixed)
+		case hasDefault:
+			note = "default " + innerText(def)
 		case p.Default != nil:
 			note = "default " + innerText(*p.Default)
 		case p.Type.Optional:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aloft-run/aloft/engine"
@@ -145,26 +144,9 @@ func launchCmd(ctx context.Context, args []string, io Stdio) int {
 // what the launch plan fixes or defaults, indented, one a line.
 func (t *launchTarget) describeInputs() string {
 	if t.plan == nil {
-		return describeInputs(t.wf)
+		return describeInputs(t.wf, nil)
 	}
-	tb := &table{}
-	for _, p := range t.wf.Inputs {
-		fixed, isFixed := t.plan.Fixed[p.Name]
-		def, hasDefault := t.plan.Defaults[p.Name]
-		note := "required"
-		switch {
-		case isFixed:
-			note = "fixed " + innerText(fixed)
-		case hasDefault:
-			note = "default " + innerText(def)
-		case p.Default != nil:
-			note = "default " + innerText(*p.Default)
-		case p.Type.Optional:
-			note = "optional"
-		}
-		tb.add("  "+p.Name, p.Type.String(), note)
-	}
-	return strings.Join(tb.lines(), "\n")
+	return describeInputs(t.wf, &t.plan.LaunchPlan)
 }
 
 // loadTarget reads the launch plan (or workflow) to launch from the registry.
