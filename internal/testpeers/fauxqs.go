@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
@@ -109,8 +108,17 @@ func StartFauxqs(t testing.TB, opts FauxqsOptions) *Fauxqs {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Endpoint, err = waitListening(p, 30*time.Second); err != nil {
-		t.Fatal(err)
+	err = p.waitUntil(30*time.Second, func() error {
+		m := listening.FindStringSubmatch(p.out.String())
+		if m == nil {
+			return errors.New("no listening line yet")
+		}
+		f.Endpoint = m[1]
+		return nil
+	})
+	if err != nil {
+		p.stop()
+		t.Fatalf("fauxqs did not start: %v", err)
 	}
 	for _, q := range opts.Queues {
 		f.QueueURLs[q] = f.CreateQueue(t, q, nil)
@@ -131,32 +139,10 @@ func packageMain(dir string) (string, error) {
 	return filepath.Join(dir, filepath.FromSlash(pj.Main)), nil
 }
 
-// waitListening waits for the launcher's "listening" line.
-func waitListening(p *process, timeout time.Duration) (string, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		if m := listening.FindStringSubmatch(p.out.String()); m != nil {
-			return m[1], nil
-		}
-		if p.exited() {
-			return "", errors.New("fauxqs did not start: " + p.describe())
-		}
-		if time.Now().After(deadline) {
-			p.stop()
-			return "", fmt.Errorf("fauxqs did not start within %v: %s", timeout, p.describe())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // Config returns an AWS configuration for fauxqs: its region, static
 // credentials and its endpoint as BaseEndpoint.
 func (f *Fauxqs) Config() aws.Config {
-	return aws.Config{
-		Region:       f.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(f.AccessKey, f.SecretKey, ""),
-		BaseEndpoint: aws.String(f.Endpoint),
-	}
+	return awsConfig(f.Region, f.AccessKey, f.SecretKey, f.Endpoint)
 }
 
 // SQSClient returns an SQS client for fauxqs.

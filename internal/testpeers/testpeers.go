@@ -27,6 +27,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 // Module is the module path that marks the repository root.
@@ -154,6 +157,35 @@ func (p *process) stop() {
 	case <-time.After(5 * time.Second):
 		_ = p.cmd.Process.Kill()
 		<-p.done
+	}
+}
+
+// waitUntil polls ready every 20ms until it returns nil, the process
+// exits or timeout passes; the error says which, with the process's output.
+func (p *process) waitUntil(timeout time.Duration, ready func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := ready()
+		if err == nil {
+			return nil
+		}
+		if p.exited() {
+			return errors.New(p.describe())
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no answer after %v (%v); %s", timeout, err, p.describe())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// awsConfig is an AWS configuration for a local peer: its region, static
+// credentials and its endpoint as BaseEndpoint.
+func awsConfig(region, accessKey, secretKey, endpoint string) aws.Config {
+	return aws.Config{
+		Region:       region,
+		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
+		BaseEndpoint: aws.String(endpoint),
 	}
 }
 

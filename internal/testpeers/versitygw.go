@@ -3,7 +3,6 @@ package testpeers
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
@@ -154,32 +152,20 @@ func (g *VersityGW) start(t testing.TB, bin string, opts VersityOptions) error {
 // timeout passes.
 func waitHTTP(url string, p *process, timeout time.Duration) error {
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(timeout)
-	for {
+	return p.waitUntil(timeout, func() error {
 		resp, err := client.Get(url)
 		if err == nil {
 			resp.Body.Close()
-			return nil
 		}
-		if p.exited() {
-			return errors.New(p.describe())
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no answer after %v (%v); %s", timeout, err, p.describe())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err
+	})
 }
 
 // Config returns an AWS configuration for the gateway: its region, its root
 // credentials and its endpoint as BaseEndpoint. S3 clients made from it
 // need UsePathStyle (S3Client sets it).
 func (g *VersityGW) Config() aws.Config {
-	return aws.Config{
-		Region:       g.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(g.AccessKey, g.SecretKey, ""),
-		BaseEndpoint: aws.String(g.Endpoint),
-	}
+	return awsConfig(g.Region, g.AccessKey, g.SecretKey, g.Endpoint)
 }
 
 // S3Client returns a path-style S3 client for the gateway.
