@@ -52,12 +52,20 @@ type taskInterface struct {
 // a file or directory has no digest (an external value that has not been
 // ingested into the store yet).
 func Key(project, domain string, task *orchestrator.TaskTemplate, inputs map[string]orchestrator.Literal) (string, error) {
-	b, err := Preimage(project, domain, task, inputs)
+	key, _, err := KeyAndHashes(project, domain, task, inputs)
+	return key, err
+}
+
+// KeyAndHashes returns the key and the input hashes that went into it (what
+// InputHashes returns), computing the hashes once: a catalog write needs
+// both.
+func KeyAndHashes(project, domain string, task *orchestrator.TaskTemplate, inputs map[string]orchestrator.Literal) (string, map[string]string, error) {
+	b, hashes, err := preimageOf(project, domain, task, inputs)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:]), nil
+	return "sha256:" + hex.EncodeToString(sum[:]), hashes, nil
 }
 
 // Preimage returns the canonical document whose SHA-256 is the key: compact
@@ -67,20 +75,26 @@ func Key(project, domain string, task *orchestrator.TaskTemplate, inputs map[str
 //
 // It is exported so that tools can show why two keys differ.
 func Preimage(project, domain string, task *orchestrator.TaskTemplate, inputs map[string]orchestrator.Literal) ([]byte, error) {
+	b, _, err := preimageOf(project, domain, task, inputs)
+	return b, err
+}
+
+// preimageOf is Preimage and the input hashes in it.
+func preimageOf(project, domain string, task *orchestrator.TaskTemplate, inputs map[string]orchestrator.Literal) ([]byte, map[string]string, error) {
 	version, err := cacheVersion(task)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if project == "" || domain == "" {
-		return nil, fmt.Errorf("cache key of task %s: empty project or domain", task.Name)
+		return nil, nil, fmt.Errorf("cache key of task %s: empty project or domain", task.Name)
 	}
 	iface, err := interfaceOf(task)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hashes, err := InputHashes(task, inputs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := preimage{
 		CacheVersion: version,
@@ -95,9 +109,9 @@ func Preimage(project, domain string, task *orchestrator.TaskTemplate, inputs ma
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // keep "list<int>" readable; the bytes are pinned by testdata/keys.golden
 	if err := enc.Encode(p); err != nil {
-		return nil, fmt.Errorf("encode cache key of task %s: %w", task.Name, err)
+		return nil, nil, fmt.Errorf("encode cache key of task %s: %w", task.Name, err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), hashes, nil
 }
 
 // InputHashes returns, for every input of task that its cache policy does not

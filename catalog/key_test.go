@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -474,5 +475,17 @@ func BenchmarkKey(b *testing.B) {
 		if _, err := catalog.Key("default", "development", task, in); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestKeyAndHashes(t *testing.T) {
+	task, in := trainTask(), trainInputs()
+	key, hashes, err := catalog.KeyAndHashes("default", "development", task, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := catalog.InputHashes(task, in)
+	if key != mustKey(t, "default", "development", task, in) || !reflect.DeepEqual(hashes, want) {
+		t.Errorf("KeyAndHashes = %s %v, want Key's %s and InputHashes' %v", key, hashes, mustKey(t, "default", "development", task, in), want)
 	}
 }

@@ -190,12 +190,11 @@ func (r *runner) submitArray(ctx context.Context, as arraySubmitter, node int32,
 
 func (r *runner) writeCatalog(ctx context.Context, c orchestrator.WriteCatalog) {
 	ref := r.l.ref
-	key, err := catalog.Key(ref.Project, ref.Domain, c.Task, c.Inputs)
+	key, hashes, err := catalog.KeyAndHashes(ref.Project, ref.Domain, c.Task, c.Inputs)
 	if err != nil {
 		r.e.warnf("caching the outputs of node %s: %v", r.nodeName(c.Node, c.Item), err)
 		return
 	}
-	hashes, _ := catalog.InputHashes(c.Task, c.Inputs)
 	node := r.l.state.Compiled().Nodes[c.Node].Name
 	e := &catalog.Entry{Inputs: hashes, Outputs: c.Outputs, Exec: ref.Exec, Node: node, Created: r.e.cfg.Now().UTC()}
 	if r.l.state.OverwriteCache {
