@@ -24,8 +24,9 @@ type JobEvent struct {
 }
 
 // JobEvents parses a dispatcher's job state event (AWS Batch "Job State
-// Change"); ok is false for events about jobs that are not aloft's.
-type JobEvents func(ctx context.Context, env *Envelope) (ev JobEvent, ok bool, err error)
+// Change", as EventBridge delivers it); ok is false for events about jobs
+// that are not aloft's.
+type JobEvents func(ctx context.Context, event []byte) (ev JobEvent, ok bool, err error)
 
 // JobDescriber reports what the dispatcher knows of running jobs (the
 // sweep asks it about attempts that have run for a while).
@@ -282,7 +283,7 @@ func (c *Control) route(ctx context.Context, body []byte) (*work, error) {
 		if c.JobEvents == nil {
 			return nil, &permanentError{errors.New("job state event, but no dispatcher is configured")}
 		}
-		je, ok, err := c.JobEvents(ctx, env)
+		je, ok, err := c.JobEvents(ctx, body)
 		if err != nil || !ok {
 			return nil, err
 		}

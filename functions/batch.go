@@ -16,12 +16,8 @@ import (
 // BatchJobEvents parses AWS Batch "Job State Change" events into job
 // updates of aloft attempts (array children through their manifest).
 func BatchJobEvents(st store.Store) JobEvents {
-	return func(ctx context.Context, env *Envelope) (JobEvent, bool, error) {
-		raw, err := envelopeBytes(env)
-		if err != nil {
-			return JobEvent{}, false, &permanentError{err}
-		}
-		sc, err := awsbatch.ParseStateChange(raw)
+	return func(ctx context.Context, event []byte) (JobEvent, bool, error) {
+		sc, err := awsbatch.ParseStateChange(event)
 		if err != nil {
 			return JobEvent{}, false, &permanentError{err}
 		}

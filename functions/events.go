@@ -153,11 +153,6 @@ type SweepInput struct {
 	Sweep bool `json:"sweep"`
 }
 
-// envelopeBytes re-encodes an envelope for parsers that take the raw event.
-func envelopeBytes(e *Envelope) ([]byte, error) {
-	return json.Marshal(e)
-}
-
 // S3Notification is an S3 event notification as S3 sends it to SQS, SNS,
 // Lambda or a webhook (not through EventBridge).
 type S3Notification struct {

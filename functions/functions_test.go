@@ -314,9 +314,7 @@ func TestAdvanceBatchEventsFailAttempts(t *testing.T) {
 	if _, err := store.PutJSON(ctx, w.st, "data/r1a2b3c4d/score/array-5d41402abc4b.json", manifest, store.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	var env functions.Envelope
-	_ = json.Unmarshal(fixture(t, "batch-job-failed-array-child.json"), &env)
-	je, ok, err := functions.BatchJobEvents(w.st)(ctx, &env)
+	je, ok, err := functions.BatchJobEvents(w.st)(ctx, fixture(t, "batch-job-failed-array-child.json"))
 	if err != nil || !ok {
 		t.Fatalf("array child: %v %v", ok, err)
 	}
@@ -324,8 +322,7 @@ func TestAdvanceBatchEventsFailAttempts(t *testing.T) {
 		t.Errorf("array child update %+v", u)
 	}
 	for _, f := range []string{"batch-job-running.json", "batch-job-failed-oom.json", "batch-job-succeeded.json"} {
-		_ = json.Unmarshal(fixture(t, f), &env)
-		je, ok, err := functions.BatchJobEvents(w.st)(ctx, &env)
+		je, ok, err := functions.BatchJobEvents(w.st)(ctx, fixture(t, f))
 		switch {
 		case err != nil:
 			t.Errorf("%s: %v", f, err)
