@@ -49,6 +49,8 @@ type Control struct {
 	// Parallel bounds how many executions one advance batch works on at
 	// once (default 4).
 	Parallel int
+
+	refs sync.Map // execution id -> engine.Ref: an execution's Ref never changes
 }
 
 func (c *Control) now() time.Time {
@@ -325,7 +327,7 @@ func (c *Control) routeKey(ctx context.Context, key string) (*work, error) {
 	if !ok || !(strings.HasSuffix(key, "/outputs.json") || strings.HasSuffix(key, "/error.json") || strings.HasSuffix(key, "/claim.json")) {
 		return nil, &permanentError{fmt.Errorf("object %s is neither a request nor an attempt's result", key)}
 	}
-	ref, err := c.Engine.FindRef(ctx, exec)
+	ref, err := c.findRef(ctx, exec)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &permanentError{err}
 	}
@@ -333,6 +335,19 @@ func (c *Control) routeKey(ctx context.Context, key string) (*work, error) {
 		return nil, err
 	}
 	return &work{ref: ref, signals: []engine.Signal{{Key: key}}}, nil
+}
+
+// findRef is the Ref of an execution, read once per warm function (a batch
+// of results of one execution reads it once, not once per message).
+func (c *Control) findRef(ctx context.Context, exec string) (engine.Ref, error) {
+	if ref, ok := c.refs.Load(exec); ok {
+		return ref.(engine.Ref), nil
+	}
+	ref, err := c.Engine.FindRef(ctx, exec)
+	if err == nil {
+		c.refs.Store(exec, ref)
+	}
+	return ref, err
 }
 
 // describeAfter is how long an attempt's node has been going before the
