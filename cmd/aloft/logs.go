@@ -116,15 +116,12 @@ func (a attemptRef) String() string {
 // show: attempt, or when 0 the latest one.
 func pickAttempt(s orchestrator.State, node string, item, attempt int) (attemptRef, error) {
 	wf := s.Compiled()
-	idx := -1
-	names := make([]string, len(wf.Nodes))
-	for i, n := range wf.Nodes {
-		names[i] = n.Name
-		if n.Name == node {
-			idx = i
+	idx, ok := wf.NodeIndex(node)
+	if !ok {
+		names := make([]string, len(wf.Nodes))
+		for i, n := range wf.Nodes {
+			names[i] = n.Name
 		}
-	}
-	if idx < 0 {
 		return attemptRef{}, fmt.Errorf("execution %s has no node %q (its nodes: %s)", s.Exec, node, strings.Join(names, ", "))
 	}
 	ns := &s.Nodes[idx]
