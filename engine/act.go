@@ -82,29 +82,46 @@ func (r *runner) blobsExist(ctx context.Context, outs map[string]orchestrator.Li
 }
 
 func (r *runner) dispatch(ctx context.Context, c orchestrator.Dispatch) orchestrator.Event {
+	j, err := r.writeAttempt(ctx, c)
+	if err == nil && r.e.cfg.Dispatcher == nil {
+		err = errors.New("no dispatcher")
+	}
+	var id string
+	if err == nil {
+		id, err = r.e.cfg.Dispatcher.Submit(ctx, j)
+	}
+	if err != nil {
+		return dispatchFailed(c.Node, j, err)
+	}
+	return r.dispatched(c.Node, j, id)
+}
+
+// writeAttempt writes the attempt a Dispatch asks for (its inputs.json) and
+// returns the job that runs it.
+func (r *runner) writeAttempt(ctx context.Context, c orchestrator.Dispatch) (batchrunner.Job, error) {
 	ref := r.l.ref
+	j := batchrunner.Job{Exec: ref.Exec, Node: c.NodeName, Item: c.Item, Attempt: c.Attempt, Task: c.Task}
 	a := &batchrunner.Attempt{Project: ref.Project, Domain: ref.Domain, Exec: ref.Exec, Node: c.NodeName,
 		Item: c.Item, Attempt: c.Attempt, Task: *c.Task, Inputs: c.Inputs}
-	fail := func(err error) orchestrator.Event {
-		return orchestrator.AttemptFailed{Node: c.Node, Item: c.Item, Attempt: c.Attempt, Kind: orchestrator.ErrSystem,
-			Message: fmt.Sprintf("dispatch: %v", err)}
-	}
-	prefix, err := batchrunner.WriteAttempt(ctx, r.e.cfg.Store, a)
-	if err != nil {
-		return fail(err)
-	}
-	if r.e.cfg.Dispatcher == nil {
-		return fail(errors.New("no dispatcher"))
-	}
-	job, err := r.e.cfg.Dispatcher.Submit(ctx, batchrunner.Job{Prefix: prefix, Exec: ref.Exec, Node: c.NodeName,
-		Item: c.Item, Attempt: c.Attempt, Task: c.Task})
-	if err != nil {
-		return fail(err)
-	}
+	var err error
+	j.Prefix, err = batchrunner.WriteAttempt(ctx, r.e.cfg.Store, a)
+	return j, err
+}
+
+// dispatched records a submitted job (for cancels before the
+// acknowledgement is saved) and acknowledges its attempt.
+func (r *runner) dispatched(node int32, j batchrunner.Job, id string) orchestrator.Event {
 	r.mu.Lock()
-	r.jobs[prefix] = job
+	r.jobs[j.Prefix] = id
 	r.mu.Unlock()
-	return orchestrator.Dispatched{Node: c.Node, Item: c.Item, Attempt: c.Attempt, JobID: job}
+	return orchestrator.Dispatched{Node: node, Item: j.Item, Attempt: j.Attempt, JobID: id}
+}
+
+// dispatchFailed fails an attempt that could not be dispatched, as a system
+// error (retried within the system budget).
+func dispatchFailed(node int32, j batchrunner.Job, err error) orchestrator.Event {
+	return orchestrator.AttemptFailed{Node: node, Item: j.Item, Attempt: j.Attempt, Kind: orchestrator.ErrSystem,
+		Message: fmt.Sprintf("dispatch: %v", err)}
 }
 
 // arraySubmitter is a dispatcher that runs the items of a map node as one
@@ -130,7 +147,6 @@ func (r *runner) dispatchArrays(ctx context.Context, as arraySubmitter, cmds []o
 		rest = append(rest, c)
 	}
 	var events []orchestrator.Event
-	ref := r.l.ref
 	for _, c := range cmds { // in command order, one submission per node
 		d, ok := c.(orchestrator.Dispatch)
 		group := groups[d.Node]
@@ -139,19 +155,14 @@ func (r *runner) dispatchArrays(ctx context.Context, as arraySubmitter, cmds []o
 		}
 		delete(groups, d.Node)
 		jobs := make([]batchrunner.Job, 0, len(group))
-		var fails []orchestrator.Event
 		for _, g := range group {
-			a := &batchrunner.Attempt{Project: ref.Project, Domain: ref.Domain, Exec: ref.Exec, Node: g.NodeName,
-				Item: g.Item, Attempt: g.Attempt, Task: *g.Task, Inputs: g.Inputs}
-			prefix, err := batchrunner.WriteAttempt(ctx, r.e.cfg.Store, a)
+			j, err := r.writeAttempt(ctx, g)
 			if err != nil {
-				fails = append(fails, orchestrator.AttemptFailed{Node: g.Node, Item: g.Item, Attempt: g.Attempt,
-					Kind: orchestrator.ErrSystem, Message: fmt.Sprintf("dispatch: %v", err)})
+				events = append(events, dispatchFailed(g.Node, j, err))
 				continue
 			}
-			jobs = append(jobs, batchrunner.Job{Prefix: prefix, Exec: ref.Exec, Node: g.NodeName, Item: g.Item, Attempt: g.Attempt, Task: g.Task})
+			jobs = append(jobs, j)
 		}
-		events = append(events, fails...)
 		for len(jobs) > 0 {
 			n := min(len(jobs), maxArray)
 			events = append(events, r.submitArray(ctx, as, d.Node, jobs[:n])...)
@@ -167,22 +178,16 @@ const maxArray = 10000
 
 // submitArray submits one array job and acknowledges (or fails) its items.
 func (r *runner) submitArray(ctx context.Context, as arraySubmitter, node int32, jobs []batchrunner.Job) []orchestrator.Event {
-	var events []orchestrator.Event
-	{
-		ids, err := as.SubmitArray(ctx, jobs)
-		if err == nil && len(ids) != len(jobs) {
-			err = fmt.Errorf("array job: %d ids for %d items", len(ids), len(jobs))
-		}
-		for i, j := range jobs {
-			if err != nil {
-				events = append(events, orchestrator.AttemptFailed{Node: node, Item: j.Item, Attempt: j.Attempt,
-					Kind: orchestrator.ErrSystem, Message: fmt.Sprintf("dispatch: %v", err)})
-				continue
-			}
-			r.mu.Lock()
-			r.jobs[j.Prefix] = ids[i]
-			r.mu.Unlock()
-			events = append(events, orchestrator.Dispatched{Node: node, Item: j.Item, Attempt: j.Attempt, JobID: ids[i]})
+	ids, err := as.SubmitArray(ctx, jobs)
+	if err == nil && len(ids) != len(jobs) {
+		err = fmt.Errorf("array job: %d ids for %d items", len(ids), len(jobs))
+	}
+	events := make([]orchestrator.Event, len(jobs))
+	for i, j := range jobs {
+		if err != nil {
+			events[i] = dispatchFailed(node, j, err)
+		} else {
+			events[i] = r.dispatched(node, j, ids[i])
 		}
 	}
 	return events
