@@ -113,25 +113,32 @@ type ClaimRecord struct {
 // jobID (the same job retried by Batch after a host or spot reclaim), and
 // ErrClaimed when another job holds it.
 func Claim(ctx context.Context, st store.Store, prefix, jobID string, now time.Time) error {
+	_, err := claim(ctx, st, prefix, jobID, now)
+	return err
+}
+
+// claim is Claim that also reports whether this call made the claim (so
+// the attempt cannot have a result yet).
+func claim(ctx context.Context, st store.Store, prefix, jobID string, now time.Time) (fresh bool, err error) {
 	if jobID == "" {
-		return fmt.Errorf("claim %s: empty job id", prefix)
+		return false, fmt.Errorf("claim %s: empty job id", prefix)
 	}
 	key := prefix + ClaimFile
-	_, err := store.PutJSON(ctx, st, key, ClaimRecord{JobID: jobID, ClaimedAt: now.UTC()}, store.PutOptions{IfAbsent: true})
+	_, err = store.PutJSON(ctx, st, key, ClaimRecord{JobID: jobID, ClaimedAt: now.UTC()}, store.PutOptions{IfAbsent: true})
 	if err == nil {
-		return nil
+		return true, nil
 	}
 	if !errors.Is(err, store.ErrConflict) {
-		return fmt.Errorf("claim %s: %w", prefix, err)
+		return false, fmt.Errorf("claim %s: %w", prefix, err)
 	}
 	var held ClaimRecord
 	if _, err := store.GetJSON(ctx, st, key, &held); err != nil {
-		return fmt.Errorf("claim %s: read existing claim: %w", prefix, err)
+		return false, fmt.Errorf("claim %s: read existing claim: %w", prefix, err)
 	}
 	if held.JobID == jobID {
-		return nil
+		return false, nil
 	}
-	return fmt.Errorf("%w: %s is held by job %s, not %s", ErrClaimed, prefix, held.JobID, jobID)
+	return false, fmt.Errorf("%w: %s is held by job %s, not %s", ErrClaimed, prefix, held.JobID, jobID)
 }
 
 // Outputs is outputs.json: the attempt's output literals. Its creation is
@@ -181,6 +188,13 @@ func writeResult(ctx context.Context, st store.Store, prefix, name string, v any
 		}
 		return false, nil
 	}
+	return writeNewResult(ctx, st, prefix, name, v)
+}
+
+// writeNewResult is writeResult for a writer that knows the attempt has no
+// result of either kind: the runner whose claim is new (the claim keeps
+// every other job out, and this job has not written one).
+func writeNewResult(ctx context.Context, st store.Store, prefix, name string, v any) (bool, error) {
 	if err := syncStore(ctx, st); err != nil {
 		return false, err
 	}

@@ -32,6 +32,9 @@ type Job struct {
 	Item    int // -1 unless a map item
 	Attempt int
 	Task    *orchestrator.TaskTemplate // for resources, image and target
+	// Spec is what inputs.json holds, for dispatchers that run the attempt
+	// in this process (the local executor); nil when not at hand.
+	Spec *Attempt
 }
 
 // Label names the job in logs: the node, with ".<item>" for a map item.

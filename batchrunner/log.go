@@ -49,9 +49,18 @@ func newLogSink(path string, out io.Writer, keepFile bool) *logSink {
 	return l
 }
 
+// lineReaders recycles consume's 64 KiB buffers: a fan-out of short tasks
+// would otherwise allocate one per task.
+var lineReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
 // consume reads r to its end, line by line.
 func (l *logSink) consume(r io.Reader) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := lineReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		lineReaders.Put(br)
+	}()
 	for {
 		b, err := br.ReadSlice('\n')
 		if len(b) > 0 {
@@ -161,36 +170,38 @@ func (l *logSink) upload(ctx context.Context, st store.Store, key string) error 
 
 // flushEvery uploads the log every period while it changes, until stop is
 // called (stop waits for an upload in progress). Upload errors are left for
-// the final upload to report.
+// the final upload to report. It runs on a timer, not a goroutine of its
+// own: a task that ends before the first period costs nothing.
 func (l *logSink) flushEvery(ctx context.Context, st store.Store, key string, period time.Duration) (stop func()) {
 	if period <= 0 {
 		return func() {}
 	}
-	done := make(chan struct{})
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		t := time.NewTicker(period)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				l.mu.Lock()
-				dirty := l.dirty
-				l.mu.Unlock()
-				if dirty {
-					_ = l.upload(ctx, st, key)
-				}
-			}
+	var (
+		mu      sync.Mutex // held by an upload in progress
+		stopped bool
+		t       *time.Timer
+	)
+	mu.Lock()
+	defer mu.Unlock()
+	t = time.AfterFunc(period, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped || ctx.Err() != nil {
+			return
 		}
-	}()
+		l.mu.Lock()
+		dirty := l.dirty
+		l.mu.Unlock()
+		if dirty {
+			_ = l.upload(ctx, st, key)
+		}
+		t.Reset(period)
+	})
 	return func() {
-		close(done)
-		<-exited
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		t.Stop()
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aloft-run/aloft/orchestrator"
@@ -31,7 +32,10 @@ const (
 
 // RunOptions tunes Run. JobID is required; the rest have defaults.
 type RunOptions struct {
-	JobID       string // recorded in claim.json, outputs.json and error.json
+	JobID string // recorded in claim.json, outputs.json and error.json
+	// Attempt, if set, is the attempt's inputs.json as its writer in this
+	// process wrote it: Run then does not read it back.
+	Attempt     *Attempt
 	WorkDir     string // where the attempt's scratch directory is made; default os.TempDir()
 	KeepWorkDir bool   // leave the scratch directory behind (debugging)
 	// Scratch, if set, recycles scratch directories between the attempts
@@ -103,20 +107,25 @@ func Run(ctx context.Context, st store.Store, prefix string, opt RunOptions) err
 		return fmt.Errorf("run %s: no job id", prefix)
 	}
 	opt = opt.withDefaults()
-	if err := Claim(ctx, st, prefix, opt.JobID, opt.Now()); err != nil {
+	fresh, err := claim(ctx, st, prefix, opt.JobID, opt.Now())
+	if err != nil {
 		if errors.Is(err, ErrClaimed) {
 			return nil
 		}
 		return fmt.Errorf("run %s: %w", prefix, err)
 	}
-	if _, _, err := ReadResult(ctx, st, prefix); !errors.Is(err, ErrNoResult) {
-		return err // nil: this job already finished the attempt
+	if !fresh { // this job claimed it before: it may have finished
+		if _, _, err := ReadResult(ctx, st, prefix); !errors.Is(err, ErrNoResult) {
+			return err // nil: this job already finished the attempt
+		}
 	}
-	a, err := ReadAttempt(ctx, st, prefix)
-	if err != nil {
-		return fmt.Errorf("run %s: %w", prefix, err)
+	a := opt.Attempt
+	if a == nil || a.Prefix() != prefix {
+		if a, err = ReadAttempt(ctx, st, prefix); err != nil {
+			return fmt.Errorf("run %s: %w", prefix, err)
+		}
 	}
-	r := &runner{st: st, prefix: prefix, opt: opt, a: a, started: opt.Now()}
+	r := &runner{st: st, prefix: prefix, opt: opt, a: a, started: opt.Now(), fresh: fresh}
 	return r.run(ctx)
 }
 
@@ -126,6 +135,7 @@ type runner struct {
 	prefix  string
 	opt     RunOptions
 	a       *Attempt
+	fresh   bool // the claim is new: the attempt has no result
 	started time.Time
 	work    string // scratch directory
 	log     *logSink
@@ -179,10 +189,14 @@ func (r *runner) run(ctx context.Context) error {
 	if err := r.log.upload(wctx, r.st, r.prefix+LogFile); err != nil {
 		return fmt.Errorf("run %s: %w", r.prefix, err)
 	}
+	write := writeResult
+	if r.fresh {
+		write = writeNewResult
+	}
 	if terr != nil {
-		_, err = WriteFailure(wctx, r.st, r.prefix, r.failure(terr))
+		_, err = write(wctx, r.st, r.prefix, ErrorFile, r.failure(terr))
 	} else {
-		_, err = WriteOutputs(wctx, r.st, r.prefix, &Outputs{
+		_, err = write(wctx, r.st, r.prefix, OutputsFile, &Outputs{
 			Outputs: outputs, PeakRSS: peak, JobID: r.opt.JobID, Started: r.started.UTC(), Finished: r.opt.Now().UTC(),
 		})
 	}
@@ -332,6 +346,12 @@ func lookPath(name string, env []string, dir string) (string, error) {
 			pathEnv = v
 		}
 	}
+	// The search costs a stat per PATH entry: remember where the name was
+	// found, and check only that while it still holds.
+	key := name + "\x00" + pathEnv + "\x00" + dir
+	if p, ok := foundCommands.Load(key); ok && executable(p.(string)) == nil {
+		return p.(string), nil
+	}
 	for _, d := range filepath.SplitList(pathEnv) {
 		if d == "" {
 			d = "."
@@ -341,11 +361,16 @@ func lookPath(name string, env []string, dir string) (string, error) {
 		}
 		p := filepath.Join(d, name)
 		if executable(p) == nil {
+			foundCommands.Store(key, p)
 			return p, nil
 		}
 	}
 	return "", fmt.Errorf("command %s: not found in PATH %s", name, pathEnv)
 }
+
+// foundCommands maps a command's name, PATH and directory to where
+// lookPath found it.
+var foundCommands sync.Map
 
 func executable(p string) error {
 	fi, err := os.Stat(p)

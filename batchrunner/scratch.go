@@ -101,7 +101,7 @@ func (p *ScratchPool) take(parent, prefix string) (scratchDir, bool) {
 // put empties a used directory and takes it back if it is as it was
 // made, and reports whether it did; the caller removes it otherwise.
 func (p *ScratchPool) put(d scratchDir) bool {
-	if p == nil || !d.empty() || !d.pristine() {
+	if p == nil || !d.reset() {
 		return false
 	}
 	p.mu.Lock()
@@ -118,13 +118,16 @@ func (p *ScratchPool) put(d scratchDir) bool {
 	return true
 }
 
-// empty removes what an attempt left in the directory but inputs/ and
-// outputs/ themselves, and reports whether it could.
-func (d scratchDir) empty() bool {
+// reset removes what an attempt left in the directory but inputs/ and
+// outputs/ themselves, and reports whether the directory is now as it was
+// made: an empty inputs/ and outputs/, all three real directories with
+// the modes they were made with. It reads each directory once.
+func (d scratchDir) reset() bool {
 	entries, err := os.ReadDir(d.path)
 	if err != nil {
 		return false
 	}
+	kept := 0
 	for _, e := range entries {
 		p := filepath.Join(d.path, e.Name())
 		if (e.Name() == scratchInputs || e.Name() == scratchOutputs) && e.IsDir() {
@@ -137,31 +140,20 @@ func (d scratchDir) empty() bool {
 					return false
 				}
 			}
+			kept++
 			continue
 		}
 		if os.RemoveAll(p) != nil {
 			return false
 		}
 	}
-	return true
-}
-
-// pristine reports whether the directory holds exactly an empty inputs/
-// and outputs/, all three with the modes they were made with.
-func (d scratchDir) pristine() bool {
-	entries, err := os.ReadDir(d.path)
-	if err != nil || len(entries) != 2 {
+	if kept != 2 {
 		return false
 	}
 	for i, p := range []string{d.path, filepath.Join(d.path, scratchInputs), filepath.Join(d.path, scratchOutputs)} {
 		fi, err := os.Lstat(p)
 		if err != nil || !fi.IsDir() || fi.Mode() != d.modes[i] {
 			return false
-		}
-		if i > 0 {
-			if sub, err := os.ReadDir(p); err != nil || len(sub) != 0 {
-				return false
-			}
 		}
 	}
 	return true

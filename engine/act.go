@@ -105,6 +105,7 @@ func (r *runner) writeAttempt(ctx context.Context, c orchestrator.Dispatch) (bat
 		Item: c.Item, Attempt: c.Attempt, Task: *c.Task, Inputs: c.Inputs}
 	var err error
 	j.Prefix, err = batchrunner.WriteAttempt(ctx, r.e.cfg.Store, a)
+	j.Spec = a
 	return j, err
 }
 

@@ -384,12 +384,33 @@ func (r *runner) stopTimers() {
 	}
 }
 
+// lazyWake is how long a notification that asks for nothing urgent (an
+// attempt started) may wait before it wakes the loop.
+const lazyWake = 10 * time.Millisecond
+
 // queue collects notifications from other goroutines.
 type queue struct {
 	mu     sync.Mutex
 	keys   []string
 	ticks  int
+	lazy   *time.Timer // set while a lazy wake is due
 	signal chan struct{}
+}
+
+// pushLazyKey queues k and wakes the loop within lazyWake, unless
+// something else wakes it first.
+func (q *queue) pushLazyKey(k string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.keys = append(q.keys, k)
+	if q.lazy == nil {
+		q.lazy = time.AfterFunc(lazyWake, func() {
+			q.mu.Lock()
+			q.lazy = nil
+			q.mu.Unlock()
+			q.wake()
+		})
+	}
 }
 
 func newQueue() *queue { return &queue{signal: make(chan struct{}, 1)} }

@@ -209,25 +209,40 @@ func (e *Executor) Wait() {
 
 // scheduleLocked starts queued jobs, in order, while the head fits.
 func (e *Executor) scheduleLocked() {
-	for len(e.queue) > 0 {
-		j := e.queue[0]
-		if e.free.slots < 1 || j.cpu > e.free.cpu || j.mem > e.free.mem || j.ngpu > len(e.free.gpus) {
+	for {
+		j, ctx := e.takeLocked()
+		if j == nil {
 			return
 		}
-		e.queue = e.queue[1:]
-		e.free.slots--
-		e.free.cpu -= j.cpu
-		e.free.mem -= j.mem
-		j.gpus = append([]int(nil), e.free.gpus[:j.ngpu]...)
-		e.free.gpus = e.free.gpus[j.ngpu:]
-		ctx, cancel := context.WithCancel(context.Background())
-		j.cancel, j.started = cancel, true
-		go e.runJob(ctx, j)
+		go e.runJobs(ctx, j)
 	}
 }
 
-// release gives a finished job's resources back and starts what now fits.
-func (e *Executor) release(j *job) {
+// takeLocked takes the head of the queue and its resources if they fit.
+func (e *Executor) takeLocked() (*job, context.Context) {
+	if len(e.queue) == 0 {
+		return nil, nil
+	}
+	j := e.queue[0]
+	if e.free.slots < 1 || j.cpu > e.free.cpu || j.mem > e.free.mem || j.ngpu > len(e.free.gpus) {
+		return nil, nil
+	}
+	e.queue = e.queue[1:]
+	e.free.slots--
+	e.free.cpu -= j.cpu
+	e.free.mem -= j.mem
+	j.gpus = append([]int(nil), e.free.gpus[:j.ngpu]...)
+	e.free.gpus = e.free.gpus[j.ngpu:]
+	ctx, cancel := context.WithCancel(context.Background())
+	j.cancel, j.started = cancel, true
+	return j, ctx
+}
+
+// releaseAndNext gives a finished job's resources back and starts what now
+// fits; the first job that fits it returns to run on the caller's goroutine
+// (a wide fan-out of short tasks then runs on a few goroutines, not one
+// new goroutine per task).
+func (e *Executor) releaseAndNext(j *job) (*job, context.Context) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.jobs, j.id)
@@ -235,12 +250,21 @@ func (e *Executor) release(j *job) {
 	e.free.cpu += j.cpu
 	e.free.mem += j.mem
 	e.free.gpus = append(e.free.gpus, j.gpus...)
+	next, ctx := e.takeLocked()
 	e.scheduleLocked()
+	return next, ctx
+}
+
+// runJobs runs j, then the queued jobs its release lets start first.
+func (e *Executor) runJobs(ctx context.Context, j *job) {
+	for j != nil {
+		e.runJob(ctx, j)
+		j, ctx = e.releaseAndNext(j)
+	}
 }
 
 func (e *Executor) runJob(ctx context.Context, j *job) {
 	defer e.running.Done()
-	defer e.release(j)
 	defer j.cancel()
 	out := &prefixWriter{w: e.log, prefix: j.spec.Label() + " | "}
 	var err error
@@ -248,7 +272,7 @@ func (e *Executor) runJob(ctx context.Context, j *job) {
 		err = e.runDocker(ctx, j, out)
 	} else {
 		err = batchrunner.Run(ctx, withoutSync(e.st), j.spec.Prefix, batchrunner.RunOptions{
-			JobID: j.id, WorkDir: e.opt.WorkDir, Scratch: e.scratch, Log: out, GPUs: j.gpus, Env: e.opt.Env,
+			JobID: j.id, Attempt: j.spec.Spec, WorkDir: e.opt.WorkDir, Scratch: e.scratch, Log: out, GPUs: j.gpus, Env: e.opt.Env,
 			HTTPClient: e.opt.HTTPClient, Now: e.opt.Now, Memory: e.opt.Memory,
 		})
 	}

@@ -39,6 +39,7 @@ events (S3 notifications through EventBridge) are read from --queue-url.
 Ctrl-C stops it; runs in flight carry on at the next start.`
 
 func devCmd(ctx context.Context, args []string, io Stdio) int {
+	engineGC()
 	var f storeFlags
 	fs := newFlagSet("dev", "aloft dev [--store DIR] [--max-parallel N] [--sweep D]\n       aloft dev --aws-endpoint URL --store s3://BUCKET --queue-url URL", devAbout, io)
 	f.register(fs)

@@ -45,6 +45,7 @@ type runFlags struct {
 }
 
 func runCmd(ctx context.Context, args []string, io Stdio) int {
+	engineGC()
 	var f runFlags
 	fs := newFlagSet("run", "aloft run FILE... [--input name=value ...] [flags]\n       aloft run --resume ID [flags]", runAbout, io)
 	fs.StringVar(&f.workflow, "workflow", "", "the `name` of the workflow to run, when the files define several")

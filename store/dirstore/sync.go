@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
 	"slices"
 	"sync"
+	"syscall"
 )
 
 // syncWorkers bounds the fsyncs Sync runs at once; file systems with a
@@ -135,15 +135,19 @@ func fsyncAll(ctx context.Context, paths map[string]struct{}) ([]string, error) 
 	return nil, nil
 }
 
-// fsyncPath fsyncs a file or directory by name.
+// fsyncPath fsyncs a file or directory by name. It uses the descriptor
+// alone (no *os.File, which would try to register it with the poller).
 func fsyncPath(p string) error {
-	f, err := os.Open(p)
+	fd, err := syscall.Open(p, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return err
+		return &fs.PathError{Op: "open", Path: p, Err: err}
 	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
+	err = syscall.Fsync(fd)
+	if cerr := syscall.Close(fd); err == nil {
 		err = cerr
 	}
-	return err
+	if err != nil {
+		return &fs.PathError{Op: "fsync", Path: p, Err: err}
+	}
+	return nil
 }

@@ -1,0 +1,335 @@
+//go:build linux
+
+package batchrunner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// runProcess runs the task with runProcessPolled where the kernel has
+// pidfds (Linux 5.3), else with runProcessThreads.
+func runProcess(ctx context.Context, spec procSpec, sink *logSink) procResult {
+	if usePolled && pidfdWorks() {
+		return runProcessPolled(ctx, spec, sink)
+	}
+	return runProcessThreads(ctx, spec, sink)
+}
+
+// usePolled is false only in tests of runProcessThreads.
+var usePolled = true
+
+var pidfdWorks = sync.OnceValue(func() bool {
+	fd, err := unix.PidfdOpen(unix.Getpid(), 0)
+	if err != nil {
+		return false
+	}
+	_ = unix.Close(fd)
+	return true
+})
+
+// runProcessPolled is runProcessThreads on the calling goroutine alone: it
+// locks the OS thread (the Pdeathsig and cgroup thread), forks, and then
+// waits in poll(2) for whatever comes first: output on the pipe, the
+// process's exit (its pidfd), ctx's cancellation (an eventfd), the timeout
+// or the kill deadline. A short task thus costs no goroutine switches,
+// which on a virtual machine are tens of microseconds each.
+func runProcessPolled(ctx context.Context, spec procSpec, sink *logSink) procResult {
+	res := procResult{exitCode: -1}
+	stdin, err := devNull()
+	if err != nil {
+		res.startErr = fmt.Errorf("open %s: %w", "/dev/null", err)
+		return res
+	}
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		res.startErr = fmt.Errorf("make output pipe: %w", err)
+		return res
+	}
+	rfd := p[0]
+	defer unix.Close(rfd)
+	attr := &syscall.ProcAttr{
+		Dir: spec.dir, Env: dedupEnv(spec.env),
+		// One pipe for both: the combined output keeps its order.
+		Files: []uintptr{stdin.Fd(), uintptr(p[1]), uintptr(p[1])},
+		Sys:   taskProcAttr(),
+	}
+	runtime.LockOSThread()
+	unlock := true
+	defer func() {
+		if unlock {
+			runtime.UnlockOSThread()
+		} // else the thread ends with this goroutine
+	}()
+	var cg memCgroup
+	if spec.memLimit > 0 && (spec.memMode == MemoryAuto || spec.memMode == MemoryCgroup) {
+		c, err := enterNewCgroup(spec.name, spec.memLimit)
+		if err != nil && spec.memMode == MemoryCgroup {
+			_ = unix.Close(p[1])
+			res.startErr = fmt.Errorf("start %s: memory limit: %w", spec.argv[0], err)
+			return res
+		}
+		cg = c
+	}
+	pid, ferr := syscall.ForkExec(spec.path, spec.argv, attr)
+	runtime.KeepAlive(stdin)
+	_ = unix.Close(p[1])
+	if cg != nil {
+		// Leave the cgroup at once: only the child is to be bounded.
+		if err := cg.leave(); err != nil {
+			unlock = false
+			if ferr == nil {
+				_ = syscall.Kill(-pid, syscall.SIGKILL)
+			}
+		}
+	}
+	if ferr != nil {
+		if cg != nil {
+			cg.remove()
+		}
+		res.startErr = fmt.Errorf("start %s: %w", spec.argv[0], ferr)
+		return res
+	}
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil { // out of descriptors: stop the task, it cannot be watched
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		wait(pid)
+		if cg != nil {
+			cg.remove()
+		}
+		res.startErr = fmt.Errorf("watch %s: %w", spec.argv[0], err)
+		return res
+	}
+	defer unix.Close(pidfd)
+	cancelled, stopCancel, err := cancelFD(ctx)
+	if err != nil {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		wait(pid)
+		if cg != nil {
+			cg.remove()
+		}
+		res.startErr = fmt.Errorf("watch %s: %w", spec.argv[0], err)
+		return res
+	}
+	defer stopCancel()
+
+	var poll *rssPoller
+	switch {
+	case cg != nil:
+		res.limiter = "cgroup v1"
+	case spec.memLimit > 0 && spec.memMode != MemoryOff:
+		poll = startRSSPoller(pid, spec.memLimit, 100*time.Millisecond)
+		res.limiter = "RSS polling"
+	}
+	lines := newLineSplitter(sink)
+	defer lines.release()
+	var deadline, killAt time.Time
+	if spec.timeout > 0 {
+		deadline = time.Now().Add(spec.timeout)
+	}
+	killed := false
+	terminate := func(now time.Time) {
+		_ = syscall.Kill(-pid, syscall.SIGTERM)
+		if killAt.IsZero() && !killed {
+			killAt = now.Add(spec.grace)
+		}
+	}
+	fds := []unix.PollFd{
+		{Fd: int32(rfd), Events: unix.POLLIN},
+		{Fd: int32(pidfd), Events: unix.POLLIN},
+		{Fd: int32(cancelled), Events: unix.POLLIN},
+	}
+	for exited := false; !exited; {
+		timeout := -1
+		now := time.Now()
+		for _, t := range []time.Time{deadline, killAt} {
+			if !t.IsZero() {
+				timeout = minTimeout(timeout, t.Sub(now))
+			}
+		}
+		if poll != nil {
+			timeout = minTimeout(timeout, 100*time.Millisecond)
+		}
+		if _, err := unix.Poll(fds, timeout); err != nil && !errors.Is(err, unix.EINTR) {
+			// Cannot wait any more: end the task and report it.
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			exited = true
+			continue
+		}
+		if fds[0].Revents != 0 && !lines.read(rfd) {
+			fds[0].Fd = -1 // end of output: the task may still run
+		}
+		if fds[1].Revents != 0 {
+			exited = true
+		}
+		now = time.Now()
+		if fds[2].Revents != 0 {
+			fds[2].Fd = -1
+			res.cancelled = true
+			terminate(now)
+		}
+		if !deadline.IsZero() && !now.Before(deadline) {
+			deadline = time.Time{}
+			res.timedOut = true
+			terminate(now)
+		}
+		if !killAt.IsZero() && !now.Before(killAt) {
+			killAt, killed = time.Time{}, true // the grace is over
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+		if poll != nil && !res.oom {
+			select {
+			case <-poll.exceeded:
+				res.oom = true // the poller killed the group
+			default:
+			}
+		}
+	}
+	ws := wait(pid)
+	// The task is over when its main process is: take down what it left.
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	if ws.Signaled() {
+		res.signal = signalName(ws.Signal())
+	} else {
+		res.exitCode = ws.ExitStatus()
+	}
+	if poll != nil {
+		poll.stop()
+		res.peak = poll.peak()
+		select {
+		case <-poll.exceeded:
+			res.oom = true
+		default:
+		}
+	}
+	if cg != nil {
+		cg.killAll()
+		ooms, peak := cg.stats()
+		res.peak = peak
+		if ooms > 0 && (res.signal != "" || res.exitCode != 0) {
+			res.oom = true
+		}
+		cg.remove()
+	}
+	// What is left in the pipe; a process outside the group may hold it
+	// open, so give up after a while.
+	drainUntil := time.Now().Add(2 * time.Second)
+	for fds[0].Fd >= 0 {
+		left := time.Until(drainUntil)
+		if left <= 0 {
+			break
+		}
+		n, err := unix.Poll(fds[:1], minTimeout(-1, left))
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			break
+		}
+		if n > 0 && !lines.read(rfd) {
+			break
+		}
+	}
+	lines.flush()
+	return res
+}
+
+// minTimeout is the smaller of a poll(2) timeout in milliseconds (-1:
+// none) and d, rounded up to whole milliseconds.
+func minTimeout(ms int, d time.Duration) int {
+	m := int((max(d, 0) + time.Millisecond - 1) / time.Millisecond)
+	if ms < 0 || m < ms {
+		return m
+	}
+	return ms
+}
+
+// cancelFD returns an eventfd that becomes readable when ctx is done, and
+// a function that releases it (after which nothing writes to it).
+func cancelFD(ctx context.Context) (int, func(), error) {
+	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return -1, nil, fmt.Errorf("eventfd: %w", err)
+	}
+	var mu sync.Mutex
+	closed := false
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !closed {
+			one := [8]byte{1}
+			_, _ = unix.Write(fd, one[:])
+		}
+	})
+	return fd, func() {
+		stop()
+		mu.Lock()
+		closed = true
+		_ = unix.Close(fd)
+		mu.Unlock()
+	}, nil
+}
+
+// lineSplitter reads a task's output from a descriptor and hands it to a
+// logSink line by line, as logSink.consume does for a reader.
+type lineSplitter struct {
+	sink *logSink
+	buf  []byte // a 64 KiB buffer from lineBuffers
+	n    int    // bytes in buf not yet handed over
+}
+
+var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+func newLineSplitter(sink *logSink) *lineSplitter {
+	return &lineSplitter{sink: sink, buf: *lineBuffers.Get().(*[]byte)}
+}
+
+func (s *lineSplitter) release() {
+	b := s.buf
+	s.buf = nil
+	lineBuffers.Put(&b)
+}
+
+// read reads what fd has and passes on the complete lines (or a full
+// buffer without a newline, in one piece); false at the end of the output
+// or on an error.
+func (s *lineSplitter) read(fd int) bool {
+	m, err := unix.Read(fd, s.buf[s.n:])
+	if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
+		return true
+	}
+	if err != nil || m <= 0 {
+		return false
+	}
+	s.n += m
+	start := 0
+	for {
+		i := bytes.IndexByte(s.buf[start:s.n], '\n')
+		if i < 0 {
+			break
+		}
+		s.sink.write(s.buf[start : start+i+1])
+		start += i + 1
+	}
+	switch {
+	case start == 0 && s.n == len(s.buf):
+		s.sink.write(s.buf[:s.n]) // an overlong line, in pieces
+		s.n = 0
+	case start > 0:
+		s.n = copy(s.buf, s.buf[start:s.n])
+	}
+	return true
+}
+
+// flush passes on an unterminated last line.
+func (s *lineSplitter) flush() {
+	if s.n > 0 {
+		s.sink.write(s.buf[:s.n])
+		s.n = 0
+	}
+}
