@@ -4,12 +4,12 @@
 #   chain100: a chain of 100 `true` tasks
 #   cached1000: fan1000 again with everything cached (aloft only; make
 #               has nothing to do either, so its figure is shown for scale)
-# Prints a table of best-of-N wall times and the ratio aloft/make. To see
+# Prints a table of best-of-N wall times (RUNS, default 5) and the ratio aloft/make. To see
 # where aloft spends its time: ALOFT_CPUPROFILE=cpu.out aloft run ...; go tool
 # pprof -top bin/aloft cpu.out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALOFT=$(pwd)/bin/aloft
+ALOFT=${ALOFT:-$(pwd)/bin/aloft} # ALOFT=path compares another build
 RUNS=${RUNS:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -44,17 +44,13 @@ gen() { # gen SHAPE N -> writes $work/SHAPE/{wf.yaml,Makefile}
   } > "$d/Makefile"
 }
 
-best() { # best SETUP CMD... -> best wall seconds of CMD over $RUNS runs; SETUP is not timed
-  local setup=$1 b=""
-  shift
-  for _ in $(seq "$RUNS"); do
-    local s e t
-    $setup
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; exit 1; }; e=$(date +%s.%N)
-    t=$(echo "$e - $s" | bc)
-    if [ -z "$b" ] || [ "$(echo "$t < $b" | bc)" = 1 ]; then b=$t; fi
-  done
-  printf "%.3f" "$b"
+secs() { # secs CMD... -> wall seconds of one run of CMD
+  local s e
+  s=$(date +%s.%N); "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; exit 1; }; e=$(date +%s.%N)
+  echo "$e - $s" | bc
+}
+lower() { # lower A B -> the smaller of two times ("" counts as none)
+  if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc)" = 1 ]; then echo "$2"; else echo "$1"; fi
 }
 
 gen fan 1000
@@ -72,12 +68,19 @@ fresh() { store=$(mktemp -d "$work/store-XXXXXX"); }
 none() { :; }
 run() { "$ALOFT" run "$1" --store "$store" --quiet --max-parallel 2; }
 
+# aloft and make take turns, so that both see the same load on a noisy
+# machine; each figure is the best of $RUNS.
 printf "%-12s %10s %10s %8s\n" SHAPE "aloft (s)" "make (s)" ratio
 for shape in fan chain; do
-  a=$(best fresh run "$work/$shape/wf.yaml")
-  m=$(best none make -s -j2 -C "$work/$shape" -f Makefile)
-  printf "%-12s %10s %10s %8s\n" "$shape$( [ $shape = fan ] && echo 1000 || echo 100)" "$a" "$m" "$(echo "scale=2; $a / $m" | bc)"
+  a="" m=""
+  for _ in $(seq "$RUNS"); do
+    fresh
+    a=$(lower "$a" "$(secs run "$work/$shape/wf.yaml")")
+    m=$(lower "$m" "$(secs make -s -j2 -C "$work/$shape" -f Makefile)")
+  done
+  printf "%-12s %10.3f %10.3f %8s\n" "$shape$( [ $shape = fan ] && echo 1000 || echo 100)" "$a" "$m" "$(echo "scale=2; $a / $m" | bc)"
 done
 fresh; run "$work/fan/wf.yaml" >/dev/null 2>&1
-c=$(best none run "$work/fan/wf.yaml")
-printf "%-12s %10s %10s %8s\n" cached1000 "$c" "-" "target<0.3s"
+c=""
+for _ in $(seq "$RUNS"); do c=$(lower "$c" "$(secs run "$work/fan/wf.yaml")"); done
+printf "%-12s %10.3f %10s %8s\n" cached1000 "$c" "-" "target<0.3s"

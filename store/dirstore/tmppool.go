@@ -63,7 +63,9 @@ func (s *Store) takeUnnamed() (f *os.File, ok bool, err error) {
 		f = p.files[n-1]
 		p.files = p.files[:n-1]
 	}
-	if !p.filling {
+	if !p.filling && len(p.files) <= tmpPoolSize/2 {
+		// Refill in batches: a goroutine per Put would cost more in
+		// scheduling than the files it makes ahead.
 		p.filling = true
 		go s.fillPool()
 	}
