@@ -77,7 +77,7 @@ test-short:
 # Benchmarks: the engine core, the store, the runner, and aloft against
 # make -j2 on the same shapes (figures go in the closing notes).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./orchestrator/ ./catalog/ ./store/dirstore/
+	$(GO) test -run '^$$' -bench . -benchmem ./orchestrator/ ./catalog/ ./store/dirstore/ ./batchrunner/
 	scripts/bench-vs-make.sh
 
 lint:

@@ -82,7 +82,7 @@ func runProcessThreads(ctx context.Context, spec procSpec, sink *logSink) procRe
 		Files: []uintptr{stdin.Fd(), pw.Fd(), pw.Fd()},
 		Sys:   taskProcAttr(),
 	}
-	wantCgroup := spec.memLimit > 0 && (spec.memMode == MemoryAuto || spec.memMode == MemoryCgroup)
+	wantCgroup := wantsCgroup(spec)
 	startedc := make(chan launched, 1)
 	exitedc := make(chan syscall.WaitStatus, 1)
 	go func() {
@@ -207,6 +207,11 @@ func runProcessThreads(ctx context.Context, spec procSpec, sink *logSink) procRe
 		<-logDone
 	}
 	return res
+}
+
+// wantsCgroup reports whether the task is to be born in a memory cgroup.
+func wantsCgroup(spec procSpec) bool {
+	return spec.memLimit > 0 && (spec.memMode == MemoryAuto || spec.memMode == MemoryCgroup)
 }
 
 // wait reaps the process pid and returns how it ended.

@@ -16,9 +16,13 @@ import (
 )
 
 // runProcess runs the task with runProcessPolled where the kernel has
-// pidfds (Linux 5.3), else with runProcessThreads.
+// pidfds (Linux 5.3), else with runProcessThreads. A task bounded by a
+// memory cgroup also takes runProcessThreads: the thread that forks it
+// enters the cgroup, and should it fail to leave again, that thread must
+// end with the task rather than go on forking other tasks (a memory-bound
+// task is long enough that the extra goroutines do not matter).
 func runProcess(ctx context.Context, spec procSpec, sink *logSink) procResult {
-	if usePolled && pidfdWorks() {
+	if usePolled && pidfdWorks() && !wantsCgroup(spec) {
 		return runProcessPolled(ctx, spec, sink)
 	}
 	return runProcessThreads(ctx, spec, sink)
@@ -36,8 +40,9 @@ var pidfdWorks = sync.OnceValue(func() bool {
 	return true
 })
 
-// runProcessPolled is runProcessThreads on the calling goroutine alone: it
-// locks the OS thread (the Pdeathsig and cgroup thread), forks, and then
+// runProcessPolled is runProcessThreads, for a task without a memory
+// cgroup, on the calling goroutine alone: it locks the OS thread (the
+// Pdeathsig thread), forks, and then
 // waits in poll(2) for whatever comes first: output on the pipe, the
 // process's exit (its pidfd), ctx's cancellation (an eventfd), the timeout
 // or the kill deadline. A short task thus costs no goroutine switches,
@@ -63,38 +68,11 @@ func runProcessPolled(ctx context.Context, spec procSpec, sink *logSink) procRes
 		Sys:   taskProcAttr(),
 	}
 	runtime.LockOSThread()
-	unlock := true
-	defer func() {
-		if unlock {
-			runtime.UnlockOSThread()
-		} // else the thread ends with this goroutine
-	}()
-	var cg memCgroup
-	if spec.memLimit > 0 && (spec.memMode == MemoryAuto || spec.memMode == MemoryCgroup) {
-		c, err := enterNewCgroup(spec.name, spec.memLimit)
-		if err != nil && spec.memMode == MemoryCgroup {
-			_ = unix.Close(p[1])
-			res.startErr = fmt.Errorf("start %s: memory limit: %w", spec.argv[0], err)
-			return res
-		}
-		cg = c
-	}
+	defer runtime.UnlockOSThread()
 	pid, ferr := syscall.ForkExec(spec.path, spec.argv, attr)
 	runtime.KeepAlive(stdin)
 	_ = unix.Close(p[1])
-	if cg != nil {
-		// Leave the cgroup at once: only the child is to be bounded.
-		if err := cg.leave(); err != nil {
-			unlock = false
-			if ferr == nil {
-				_ = syscall.Kill(-pid, syscall.SIGKILL)
-			}
-		}
-	}
 	if ferr != nil {
-		if cg != nil {
-			cg.remove()
-		}
 		res.startErr = fmt.Errorf("start %s: %w", spec.argv[0], ferr)
 		return res
 	}
@@ -102,9 +80,6 @@ func runProcessPolled(ctx context.Context, spec procSpec, sink *logSink) procRes
 	if err != nil { // out of descriptors: stop the task, it cannot be watched
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		wait(pid)
-		if cg != nil {
-			cg.remove()
-		}
 		res.startErr = fmt.Errorf("watch %s: %w", spec.argv[0], err)
 		return res
 	}
@@ -113,19 +88,13 @@ func runProcessPolled(ctx context.Context, spec procSpec, sink *logSink) procRes
 	if err != nil {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		wait(pid)
-		if cg != nil {
-			cg.remove()
-		}
 		res.startErr = fmt.Errorf("watch %s: %w", spec.argv[0], err)
 		return res
 	}
 	defer stopCancel()
 
 	var poll *rssPoller
-	switch {
-	case cg != nil:
-		res.limiter = "cgroup v1"
-	case spec.memLimit > 0 && spec.memMode != MemoryOff:
+	if spec.memLimit > 0 && spec.memMode != MemoryOff {
 		poll = startRSSPoller(pid, spec.memLimit, 100*time.Millisecond)
 		res.limiter = "RSS polling"
 	}
@@ -209,15 +178,6 @@ func runProcessPolled(ctx context.Context, spec procSpec, sink *logSink) procRes
 			res.oom = true
 		default:
 		}
-	}
-	if cg != nil {
-		cg.killAll()
-		ooms, peak := cg.stats()
-		res.peak = peak
-		if ooms > 0 && (res.signal != "" || res.exitCode != 0) {
-			res.oom = true
-		}
-		cg.remove()
 	}
 	// What is left in the pipe; a process outside the group may hold it
 	// open, so give up after a while.

@@ -16,12 +16,13 @@ import (
 // both must end, report and log a task the same way.
 func TestProcessRunners(t *testing.T) {
 	cases := []struct {
-		name    string
-		script  string
-		timeout time.Duration
-		grace   time.Duration
-		cancel  time.Duration // cancel ctx after this long
-		check   func(t *testing.T, res procResult, log string, took time.Duration)
+		name     string
+		script   string
+		timeout  time.Duration
+		grace    time.Duration
+		cancel   time.Duration // cancel ctx after this long
+		memLimit int64         // bytes, bounded by RSS polling
+		check    func(t *testing.T, res procResult, log string, took time.Duration)
 	}{
 		{name: "exit code and output in order", script: `echo one; echo two >&2; printf three; exit 3`,
 			check: func(t *testing.T, res procResult, log string, _ time.Duration) {
@@ -59,6 +60,12 @@ func TestProcessRunners(t *testing.T) {
 					t.Errorf("result %+v after %v, want cancelled", res, took)
 				}
 			}},
+		{name: "RSS over the limit", script: `x=$(head -c 60000000 /dev/zero | tr '\0' x); sleep 30`, memLimit: 20 << 20, grace: time.Second,
+			check: func(t *testing.T, res procResult, _ string, took time.Duration) {
+				if !res.oom || res.signal != "SIGKILL" || res.limiter != "RSS polling" || res.peak <= 20<<20 || took > 10*time.Second {
+					t.Errorf("result %+v after %v, want killed for memory by RSS polling", res, took)
+				}
+			}},
 		{name: "not found", script: "",
 			check: func(t *testing.T, res procResult, _ string, _ time.Duration) {
 				if res.startErr == nil || !startFailureIsPermanent(res.startErr) {
@@ -83,7 +90,8 @@ func TestProcessRunners(t *testing.T) {
 					time.AfterFunc(c.cancel, cancel)
 				}
 				spec := procSpec{path: "/bin/sh", argv: []string{"sh", "-c", c.script}, dir: t.TempDir(),
-					env: []string{"PATH=/usr/bin:/bin", "X=1", "X=2"}, timeout: c.timeout, grace: c.grace, name: "t"}
+					env: []string{"PATH=/usr/bin:/bin", "X=1", "X=2"}, timeout: c.timeout, grace: c.grace, name: "t",
+					memLimit: c.memLimit, memMode: MemoryPoll}
 				if c.script == "" {
 					spec.path, spec.argv = filepath.Join(t.TempDir(), "missing"), []string{"missing"}
 				}
