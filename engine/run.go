@@ -271,9 +271,13 @@ func (r *runner) notified(ev store.Event) {
 	if !strings.HasPrefix(ev.Key, "data/"+r.l.ref.Exec+"/") {
 		return
 	}
-	if strings.HasSuffix(ev.Key, "/"+batchrunner.OutputsFile) || strings.HasSuffix(ev.Key, "/"+batchrunner.ErrorFile) ||
-		strings.HasSuffix(ev.Key, "/"+batchrunner.ClaimFile) {
+	switch {
+	case strings.HasSuffix(ev.Key, "/"+batchrunner.OutputsFile) || strings.HasSuffix(ev.Key, "/"+batchrunner.ErrorFile):
 		r.q.pushKey(ev.Key)
+	case strings.HasSuffix(ev.Key, "/"+batchrunner.ClaimFile):
+		// A start only changes what the node table shows: it may wait
+		// for company, sparing the loop a wake-up per task in a fan-out.
+		r.q.pushLazyKey(ev.Key)
 	}
 }
 
