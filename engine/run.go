@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -273,7 +274,7 @@ func (r *runner) notified(ev store.Event) {
 	}
 	switch {
 	case strings.HasSuffix(ev.Key, "/"+batchrunner.OutputsFile) || strings.HasSuffix(ev.Key, "/"+batchrunner.ErrorFile):
-		r.q.pushKey(ev.Key)
+		r.q.pushKey(ev.Key, ev.Body)
 	case strings.HasSuffix(ev.Key, "/"+batchrunner.ClaimFile):
 		// A start only changes what the node table shows: it may wait
 		// for company, sparing the loop a wake-up per task in a fan-out.
@@ -286,7 +287,7 @@ func (r *runner) drainQueue(ctx context.Context) ([]orchestrator.Event, error) {
 	keys, ticks := r.q.drain()
 	var events []orchestrator.Event
 	for _, k := range keys {
-		ev, err := r.keyEvent(ctx, k)
+		ev, err := r.noticeEvent(ctx, k.key, k.body)
 		if err != nil {
 			return nil, err
 		}
@@ -302,6 +303,13 @@ func (r *runner) drainQueue(ctx context.Context) ([]orchestrator.Event, error) {
 
 // keyEvent reads the object a notification named and makes the event.
 func (r *runner) keyEvent(ctx context.Context, key string) (orchestrator.Event, error) {
+	return r.noticeEvent(ctx, key, nil)
+}
+
+// noticeEvent is keyEvent for a notification that may carry the object's
+// content: an outputs.json at hand is not read back. (An error.json is:
+// should outputs.json exist too, it wins, as ReadResult decides.)
+func (r *runner) noticeEvent(ctx context.Context, key string, body []byte) (orchestrator.Event, error) {
 	parts := strings.Split(strings.TrimPrefix(key, "data/"+r.l.ref.Exec+"/"), "/")
 	if len(parts) != 3 {
 		return nil, nil
@@ -311,8 +319,14 @@ func (r *runner) keyEvent(ctx context.Context, key string) (orchestrator.Event, 
 	if !ok || err != nil {
 		return nil, nil
 	}
-	if parts[2] == batchrunner.ClaimFile {
+	switch {
+	case parts[2] == batchrunner.ClaimFile:
 		return orchestrator.AttemptStarted{Node: node, Item: item, Attempt: attempt}, nil
+	case parts[2] == batchrunner.OutputsFile && body != nil:
+		var out batchrunner.Outputs
+		if json.Unmarshal(body, &out) == nil {
+			return orchestrator.AttemptSucceeded{Node: node, Item: item, Attempt: attempt, Outputs: out.Outputs}, nil
+		}
 	}
 	return r.resultEvent(ctx, node, item, attempt)
 }
@@ -395,7 +409,7 @@ const lazyWake = 10 * time.Millisecond
 // queue collects notifications from other goroutines.
 type queue struct {
 	mu     sync.Mutex
-	keys   []string
+	keys   []notice
 	ticks  int
 	lazy   *time.Timer // set while a lazy wake is due
 	signal chan struct{}
@@ -406,7 +420,7 @@ type queue struct {
 func (q *queue) pushLazyKey(k string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.keys = append(q.keys, k)
+	q.keys = append(q.keys, notice{key: k})
 	if q.lazy == nil {
 		q.lazy = time.AfterFunc(lazyWake, func() {
 			q.mu.Lock()
@@ -419,9 +433,16 @@ func (q *queue) pushLazyKey(k string) {
 
 func newQueue() *queue { return &queue{signal: make(chan struct{}, 1)} }
 
-func (q *queue) pushKey(k string) {
+// notice is an object a notification named, with its content when the
+// notification carried it (store.Event.Body).
+type notice struct {
+	key  string
+	body []byte
+}
+
+func (q *queue) pushKey(k string, body []byte) {
 	q.mu.Lock()
-	q.keys = append(q.keys, k)
+	q.keys = append(q.keys, notice{k, body})
 	q.mu.Unlock()
 	q.wake()
 }
@@ -440,7 +461,7 @@ func (q *queue) wake() {
 	}
 }
 
-func (q *queue) drain() ([]string, int) {
+func (q *queue) drain() ([]notice, int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	k, t := q.keys, q.ticks

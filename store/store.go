@@ -76,7 +76,15 @@ type Event struct {
 	Size   int64
 	ETag   string
 	Digest string
+	// Body is the object's content when the store had it at hand and it is
+	// small (the directory store: up to SmallBody bytes), so that a
+	// subscriber need not read it back; nil otherwise. Subscribers must not
+	// modify it.
+	Body []byte
 }
+
+// SmallBody is the most content a store puts in an Event's Body.
+const SmallBody = 4096
 
 // Notifier is implemented by stores that announce object creation in-process.
 // The callback runs after the write is visible; it must not block for long.

@@ -236,3 +236,29 @@ func TestValidKeyAndUtil(t *testing.T) {
 		t.Errorf("GetJSON(missing) = %v", err)
 	}
 }
+
+// A Put's notification carries the content of a small object, so that a
+// subscriber in this process need not read it back; a large one's it does
+// not.
+func TestEventsCarrySmallBodies(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{})
+	var got []store.Event
+	defer s.Subscribe(func(ev store.Event) { got = append(got, ev) })()
+	small := []byte(`{"outputs":{}}`)
+	large := bytes.Repeat([]byte("x"), store.SmallBody+1)
+	putT(t, s, "a/small.json", string(small), store.PutOptions{})
+	putT(t, s, "a/empty", "", store.PutOptions{IfAbsent: true})
+	putT(t, s, "a/large", string(large), store.PutOptions{})
+	if len(got) != 3 {
+		t.Fatalf("%d events, want 3", len(got))
+	}
+	if string(got[0].Body) != string(small) {
+		t.Errorf("small object's event body %q, want %q", got[0].Body, small)
+	}
+	if got[1].Body == nil || len(got[1].Body) != 0 {
+		t.Errorf("empty object's event body %v, want empty and not nil", got[1].Body)
+	}
+	if got[2].Body != nil {
+		t.Errorf("large object's event carries %d bytes, want none", len(got[2].Body))
+	}
+}

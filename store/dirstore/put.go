@@ -111,7 +111,7 @@ func (s *Store) afterInstall(ctx context.Context, t *tempFile, key, path string,
 		}
 	}
 	obj := objectOf(key, id, t.sum)
-	s.publish(store.Event{Key: key, Size: obj.Size, ETag: obj.ETag, Digest: obj.Digest})
+	s.publish(store.Event{Key: key, Size: obj.Size, ETag: obj.ETag, Digest: obj.Digest, Body: t.small})
 	return obj, nil
 }
 
@@ -266,6 +266,25 @@ type tempFile struct {
 	sum     string // sha256 hex
 	id      fileID // stable identity (no ctime), as the watcher will see it
 	removed bool   // name is gone (installed or removed)
+	small   []byte // the content, if it is at most store.SmallBody bytes
+}
+
+// smallCopy keeps a copy of what is written through it while that is at
+// most store.SmallBody bytes.
+type smallCopy struct {
+	b    []byte
+	over bool
+}
+
+func (c *smallCopy) Write(p []byte) (int, error) {
+	if !c.over {
+		if len(c.b)+len(p) > store.SmallBody {
+			c.b, c.over = nil, true
+		} else {
+			c.b = append(c.b, p...)
+		}
+	}
+	return len(p), nil
 }
 
 func (s *Store) writeTemp(ctx context.Context, r io.Reader) (*tempFile, error) {
@@ -282,7 +301,8 @@ func (s *Store) writeTemp(ctx context.Context, r io.Reader) (*tempFile, error) {
 	}
 	t.f = f
 	h := sha256.New()
-	_, err = copyBuffered(io.MultiWriter(f, h), ctxReader{ctx, r})
+	small := &smallCopy{}
+	_, err = copyBuffered(io.MultiWriter(f, h, small), ctxReader{ctx, r})
 	if err == nil && s.opts.SyncEveryPut {
 		err = f.Sync()
 	}
@@ -296,6 +316,12 @@ func (s *Store) writeTemp(ctx context.Context, r io.Reader) (*tempFile, error) {
 	}
 	t.sum = hex.EncodeToString(h.Sum(nil))
 	t.id = idOf(fi).stable()
+	if !small.over {
+		t.small = small.b
+		if t.small == nil {
+			t.small = []byte{}
+		}
+	}
 	return t, nil
 }
 

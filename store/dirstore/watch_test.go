@@ -118,7 +118,7 @@ func TestWatchReportsOtherWritersOnce(t *testing.T) {
 	}
 	got := log.byKey()
 	for k, w := range want {
-		if len(got[k]) != 1 || got[k][0] != w {
+		if len(got[k]) != 1 || !sameEvent(got[k][0], w) {
 			t.Errorf("events for %s = %+v, want exactly [%+v]", k, got[k], w)
 		}
 	}
@@ -247,4 +247,11 @@ func TestWatchSurvivesRemovalOfItsDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	log.waitFor(t, "incoming/after.csv")
+}
+
+// sameEvent compares events but for Body, which only this process's own
+// Puts carry (and then hold the object's content).
+func sameEvent(a, b store.Event) bool {
+	return a.Key == b.Key && a.Size == b.Size && a.ETag == b.ETag && a.Digest == b.Digest &&
+		(a.Body == nil || int64(len(a.Body)) == a.Size)
 }

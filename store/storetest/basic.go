@@ -228,7 +228,14 @@ func testNotifier(t *testing.T, s store.Store) {
 	time.Sleep(50 * time.Millisecond)
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) != 1 || got[0] != want {
+	if len(got) != 1 {
+		t.Fatalf("events = %+v, want [%+v] (and none after cancel)", got, want)
+	}
+	ev := got[0]
+	if ev.Body != nil && string(ev.Body) != "a" {
+		t.Errorf("event body %q, want the object's content %q or none", ev.Body, "a")
+	}
+	if ev.Key != want.Key || ev.Size != want.Size || ev.ETag != want.ETag || ev.Digest != want.Digest {
 		t.Errorf("events = %+v, want [%+v] (and none after cancel)", got, want)
 	}
 }
