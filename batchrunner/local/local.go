@@ -255,16 +255,17 @@ func (e *Executor) releaseAndNext(j *job) (*job, context.Context) {
 	return next, ctx
 }
 
-// runJobs runs j, then the queued jobs its release lets start first.
+// runJobs runs j, then the queued jobs its release lets start first. A
+// job counts as finished (Wait) once its resources are back.
 func (e *Executor) runJobs(ctx context.Context, j *job) {
 	for j != nil {
 		e.runJob(ctx, j)
 		j, ctx = e.releaseAndNext(j)
+		e.running.Done()
 	}
 }
 
 func (e *Executor) runJob(ctx context.Context, j *job) {
-	defer e.running.Done()
 	defer j.cancel()
 	out := &prefixWriter{w: e.log, prefix: j.spec.Label() + " | "}
 	var err error
