@@ -127,7 +127,12 @@ func runProcessPolled(ctx context.Context, spec procSpec, sink *logSink) procRes
 		if poll != nil {
 			timeout = minTimeout(timeout, 100*time.Millisecond)
 		}
-		if _, err := unix.Poll(fds, timeout); err != nil && !errors.Is(err, unix.EINTR) {
+		for i := range fds {
+			fds[i].Revents = 0
+		}
+		if _, err := unix.Poll(fds, timeout); errors.Is(err, unix.EINTR) {
+			continue // revents are not to be trusted; the deadlines are rechecked
+		} else if err != nil {
 			// Cannot wait any more: end the task and report it.
 			_ = syscall.Kill(-pid, syscall.SIGKILL)
 			exited = true

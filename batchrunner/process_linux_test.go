@@ -5,8 +5,10 @@ package batchrunner
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -22,6 +24,7 @@ func TestProcessRunners(t *testing.T) {
 		grace    time.Duration
 		cancel   time.Duration // cancel ctx after this long
 		memLimit int64         // bytes, bounded by RSS polling
+		signals  bool          // send this process SIGCHLD every millisecond: interrupted polls (EINTR) must not confuse the runner
 		check    func(t *testing.T, res procResult, log string, took time.Duration)
 	}{
 		{name: "exit code and output in order", script: `echo one; echo two >&2; printf three; exit 3`,
@@ -46,6 +49,12 @@ func TestProcessRunners(t *testing.T) {
 				}
 				if took > 5*time.Second { // the background sleep held the pipe until killed
 					t.Errorf("took %v", took)
+				}
+			}},
+		{name: "timeout of a task that printed, under a storm of signals", script: `echo hi; sleep 30`, timeout: 300 * time.Millisecond, grace: time.Second, signals: true,
+			check: func(t *testing.T, res procResult, log string, took time.Duration) {
+				if !res.timedOut || log != "hi\n" || took > 5*time.Second {
+					t.Errorf("result %+v, log %q after %v, want timed out at once", res, log, took)
 				}
 			}},
 		{name: "SIGKILL after the grace", script: `trap '' TERM; sleep 30`, timeout: 100 * time.Millisecond, grace: 200 * time.Millisecond,
@@ -97,6 +106,20 @@ func TestProcessRunners(t *testing.T) {
 				}
 				var out bytes.Buffer
 				sink := newLogSink(filepath.Join(t.TempDir(), "log.txt"), &out, false)
+				if c.signals {
+					stop := make(chan struct{})
+					defer close(stop)
+					go func() {
+						for {
+							select {
+							case <-stop:
+								return
+							case <-time.After(time.Millisecond):
+								_ = syscall.Kill(os.Getpid(), syscall.SIGCHLD)
+							}
+						}
+					}()
+				}
 				start := time.Now()
 				res := runProcess(ctx, spec, sink)
 				took := time.Since(start)
