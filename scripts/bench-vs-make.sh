@@ -2,8 +2,9 @@
 # aloft against make -j2 on the same shapes with the same commands:
 #   fan1000: a source, 1,000 parallel `true` tasks, a gather task
 #   chain100: a chain of 100 `true` tasks
-#   cached1000: fan1000 again with everything cached (aloft only; make
-#               has nothing to do either, so its figure is shown for scale)
+#   cached1000: fan1000 again with everything cached (aloft only)
+# and, for scale, the floor: scripts/spawnfloor starting the same processes
+# from Go and doing nothing else.
 # Prints a table of best-of-N wall times (RUNS, default 5) and the ratio aloft/make. To see
 # where aloft spends its time: ALOFT_CPUPROFILE=cpu.out aloft run ...; go tool
 # pprof -top bin/aloft cpu.out.
@@ -13,6 +14,8 @@ ALOFT=${ALOFT:-$(pwd)/bin/aloft} # ALOFT=path compares another build
 RUNS=${RUNS:-5}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# The floor: the same processes started from Go with nothing else done.
+go build -o "$work/spawnfloor" ./scripts/spawnfloor
 
 gen() { # gen SHAPE N -> writes $work/SHAPE/{wf.yaml,Makefile}
   local shape=$1 n=$2 d=$work/$1
@@ -70,17 +73,19 @@ run() { "$ALOFT" run "$1" --store "$store" --quiet --max-parallel 2; }
 
 # aloft and make take turns, so that both see the same load on a noisy
 # machine; each figure is the best of $RUNS.
-printf "%-12s %10s %10s %8s\n" SHAPE "aloft (s)" "make (s)" ratio
+printf "%-12s %10s %10s %10s %8s %8s\n" SHAPE "aloft (s)" "make (s)" "floor (s)" ratio floor/make
 for shape in fan chain; do
-  a="" m=""
+  a="" m="" f=""
+  n=$([ $shape = fan ] && echo 1000 || echo 100)
   for _ in $(seq "$RUNS"); do
     fresh
     a=$(lower "$a" "$(secs run "$work/$shape/wf.yaml")")
     m=$(lower "$m" "$(secs make -s -j2 -C "$work/$shape" -f Makefile)")
+    f=$(lower "$f" "$(secs "$work/spawnfloor" "$shape" "$n")")
   done
-  printf "%-12s %10.3f %10.3f %8s\n" "$shape$( [ $shape = fan ] && echo 1000 || echo 100)" "$a" "$m" "$(echo "scale=2; $a / $m" | bc)"
+  printf "%-12s %10.3f %10.3f %10.3f %8s %8s\n" "$shape$n" "$a" "$m" "$f" "$(echo "scale=2; $a / $m" | bc)" "$(echo "scale=2; $f / $m" | bc)"
 done
 fresh; run "$work/fan/wf.yaml" >/dev/null 2>&1
 c=""
 for _ in $(seq "$RUNS"); do c=$(lower "$c" "$(secs run "$work/fan/wf.yaml")"); done
-printf "%-12s %10.3f %10s %8s\n" cached1000 "$c" "-" "target<0.3s"
+printf "%-12s %10.3f %10s %10s %8s\n" cached1000 "$c" "-" "-" "target<0.3s"
