@@ -1,10 +1,8 @@
 package batchrunner
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -49,26 +47,70 @@ func newLogSink(path string, out io.Writer, keepFile bool) *logSink {
 	return l
 }
 
-// lineReaders recycles consume's 64 KiB buffers: a fan-out of short tasks
-// would otherwise allocate one per task.
-var lineReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
-
 // consume reads r to its end, line by line.
 func (l *logSink) consume(r io.Reader) {
-	br := lineReaders.Get().(*bufio.Reader)
-	br.Reset(r)
-	defer func() {
-		br.Reset(nil)
-		lineReaders.Put(br)
-	}()
-	for {
-		b, err := br.ReadSlice('\n')
-		if len(b) > 0 {
-			l.write(b)
+	s := newLineSplitter(l)
+	defer s.release()
+	for s.feed(r) {
+	}
+	s.flush()
+}
+
+// lineSplitter hands a task's output to a logSink line by line, as it is
+// read: by consume from a reader, or a read at a time by a runner that
+// waits for output among other things.
+type lineSplitter struct {
+	sink *logSink
+	buf  []byte // a 64 KiB buffer from lineBuffers
+	n    int    // bytes in buf not yet handed over
+}
+
+// lineBuffers recycles the splitters' buffers: a fan-out of short tasks
+// would otherwise allocate one per task.
+var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+func newLineSplitter(sink *logSink) *lineSplitter {
+	return &lineSplitter{sink: sink, buf: *lineBuffers.Get().(*[]byte)}
+}
+
+func (s *lineSplitter) release() {
+	b := s.buf
+	s.buf = nil
+	lineBuffers.Put(&b)
+}
+
+// feed reads from r once and passes on the complete lines (or a full
+// buffer without a newline, in one piece); false at the end of the output
+// or on an error.
+func (s *lineSplitter) feed(r io.Reader) bool {
+	m, err := r.Read(s.buf[s.n:])
+	if m > 0 {
+		s.n += m
+		start := 0
+		for {
+			i := bytes.IndexByte(s.buf[start:s.n], '\n')
+			if i < 0 {
+				break
+			}
+			s.sink.write(s.buf[start : start+i+1])
+			start += i + 1
 		}
-		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-			return
+		switch {
+		case start == 0 && s.n == len(s.buf):
+			s.sink.write(s.buf[:s.n]) // an overlong line, in pieces
+			s.n = 0
+		case start > 0:
+			s.n = copy(s.buf, s.buf[start:s.n])
 		}
+	}
+	return err == nil
+}
+
+// flush passes on an unterminated last line.
+func (s *lineSplitter) flush() {
+	if s.n > 0 {
+		s.sink.write(s.buf[:s.n])
+		s.n = 0
 	}
 }
 

@@ -76,12 +76,7 @@ func runProcessThreads(ctx context.Context, spec procSpec, sink *logSink) procRe
 		return res
 	}
 	defer pr.Close()
-	attr := &syscall.ProcAttr{
-		Dir: spec.dir, Env: dedupEnv(spec.env),
-		// One pipe for both: the combined output keeps its order.
-		Files: []uintptr{stdin.Fd(), pw.Fd(), pw.Fd()},
-		Sys:   taskProcAttr(),
-	}
+	attr := taskAttr(spec, stdin, pw.Fd())
 	wantCgroup := wantsCgroup(spec)
 	startedc := make(chan launched, 1)
 	exitedc := make(chan syscall.WaitStatus, 1)
@@ -180,17 +175,7 @@ func runProcessThreads(ctx context.Context, spec procSpec, sink *logSink) procRe
 			_ = syscall.Kill(-pid, syscall.SIGKILL)
 		}
 	}
-	// The task is over when its main process is: take down what it left.
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
-	if ws.Signaled() {
-		res.signal = signalName(ws.Signal())
-	} else {
-		res.exitCode = ws.ExitStatus()
-	}
-	if poll != nil {
-		poll.stop()
-		res.peak = poll.peak()
-	}
+	res.ended(pid, ws, poll)
 	if l.cg != nil {
 		l.cg.killAll()
 		ooms, peak := l.cg.stats()
@@ -207,6 +192,33 @@ func runProcessThreads(ctx context.Context, spec procSpec, sink *logSink) procRe
 		<-logDone
 	}
 	return res
+}
+
+// taskAttr is how a task starts: in the task's directory and environment
+// (later entries win), reading stdin, its stdout and stderr both going to
+// out, one descriptor, so that the combined output keeps its order.
+func taskAttr(spec procSpec, stdin *os.File, out uintptr) *syscall.ProcAttr {
+	return &syscall.ProcAttr{
+		Dir: spec.dir, Env: dedupEnv(spec.env),
+		Files: []uintptr{stdin.Fd(), out, out},
+		Sys:   taskProcAttr(),
+	}
+}
+
+// ended records how the task's main process ended, takes down what it
+// left in its process group (the task is over when its main process is),
+// and stops the RSS poller, if any, keeping the peak it saw.
+func (res *procResult) ended(pid int, ws syscall.WaitStatus, poll *rssPoller) {
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	if ws.Signaled() {
+		res.signal = signalName(ws.Signal())
+	} else {
+		res.exitCode = ws.ExitStatus()
+	}
+	if poll != nil {
+		poll.stop()
+		res.peak = poll.peak()
+	}
 }
 
 // wantsCgroup reports whether the task is to be born in a memory cgroup.

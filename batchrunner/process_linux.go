@@ -3,10 +3,11 @@
 package batchrunner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"runtime"
 	"sync"
 	"syscall"
@@ -51,7 +52,7 @@ func runProcessPolled(ctx context.Context, spec procSpec, sink *logSink) procRes
 	res := procResult{exitCode: -1}
 	stdin, err := devNull()
 	if err != nil {
-		res.startErr = fmt.Errorf("open %s: %w", "/dev/null", err)
+		res.startErr = fmt.Errorf("open %s: %w", os.DevNull, err)
 		return res
 	}
 	var p [2]int
@@ -61,12 +62,7 @@ func runProcessPolled(ctx context.Context, spec procSpec, sink *logSink) procRes
 	}
 	rfd := p[0]
 	defer unix.Close(rfd)
-	attr := &syscall.ProcAttr{
-		Dir: spec.dir, Env: dedupEnv(spec.env),
-		// One pipe for both: the combined output keeps its order.
-		Files: []uintptr{stdin.Fd(), uintptr(p[1]), uintptr(p[1])},
-		Sys:   taskProcAttr(),
-	}
+	attr := taskAttr(spec, stdin, uintptr(p[1]))
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	pid, ferr := syscall.ForkExec(spec.path, spec.argv, attr)
@@ -76,20 +72,21 @@ func runProcessPolled(ctx context.Context, spec procSpec, sink *logSink) procRes
 		res.startErr = fmt.Errorf("start %s: %w", spec.argv[0], ferr)
 		return res
 	}
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err != nil { // out of descriptors: stop the task, it cannot be watched
+	// Out of descriptors: stop the task, it cannot be watched.
+	abandon := func(err error) procResult {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		wait(pid)
 		res.startErr = fmt.Errorf("watch %s: %w", spec.argv[0], err)
 		return res
 	}
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return abandon(err)
+	}
 	defer unix.Close(pidfd)
 	cancelled, stopCancel, err := cancelFD(ctx)
 	if err != nil {
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		wait(pid)
-		res.startErr = fmt.Errorf("watch %s: %w", spec.argv[0], err)
-		return res
+		return abandon(err)
 	}
 	defer stopCancel()
 
@@ -138,7 +135,7 @@ func runProcessPolled(ctx context.Context, spec procSpec, sink *logSink) procRes
 			exited = true
 			continue
 		}
-		if fds[0].Revents != 0 && !lines.read(rfd) {
+		if fds[0].Revents != 0 && !lines.feed(fdReader(rfd)) {
 			fds[0].Fd = -1 // end of output: the task may still run
 		}
 		if fds[1].Revents != 0 {
@@ -167,17 +164,8 @@ func runProcessPolled(ctx context.Context, spec procSpec, sink *logSink) procRes
 			}
 		}
 	}
-	ws := wait(pid)
-	// The task is over when its main process is: take down what it left.
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
-	if ws.Signaled() {
-		res.signal = signalName(ws.Signal())
-	} else {
-		res.exitCode = ws.ExitStatus()
-	}
+	res.ended(pid, wait(pid), poll)
 	if poll != nil {
-		poll.stop()
-		res.peak = poll.peak()
 		select {
 		case <-poll.exceeded:
 			res.oom = true
@@ -196,7 +184,7 @@ func runProcessPolled(ctx context.Context, spec procSpec, sink *logSink) procRes
 		if err != nil && !errors.Is(err, unix.EINTR) {
 			break
 		}
-		if n > 0 && !lines.read(rfd) {
+		if n > 0 && !lines.feed(fdReader(rfd)) {
 			break
 		}
 	}
@@ -240,61 +228,20 @@ func cancelFD(ctx context.Context) (int, func(), error) {
 	}, nil
 }
 
-// lineSplitter reads a task's output from a descriptor and hands it to a
-// logSink line by line, as logSink.consume does for a reader.
-type lineSplitter struct {
-	sink *logSink
-	buf  []byte // a 64 KiB buffer from lineBuffers
-	n    int    // bytes in buf not yet handed over
-}
+// fdReader reads a blocking descriptor that poll(2) said is readable: an
+// interrupted read reads nothing (the caller polls again), and a read of
+// nothing is the end of the output.
+type fdReader int
 
-var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
-
-func newLineSplitter(sink *logSink) *lineSplitter {
-	return &lineSplitter{sink: sink, buf: *lineBuffers.Get().(*[]byte)}
-}
-
-func (s *lineSplitter) release() {
-	b := s.buf
-	s.buf = nil
-	lineBuffers.Put(&b)
-}
-
-// read reads what fd has and passes on the complete lines (or a full
-// buffer without a newline, in one piece); false at the end of the output
-// or on an error.
-func (s *lineSplitter) read(fd int) bool {
-	m, err := unix.Read(fd, s.buf[s.n:])
-	if errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN) {
-		return true
-	}
-	if err != nil || m <= 0 {
-		return false
-	}
-	s.n += m
-	start := 0
-	for {
-		i := bytes.IndexByte(s.buf[start:s.n], '\n')
-		if i < 0 {
-			break
-		}
-		s.sink.write(s.buf[start : start+i+1])
-		start += i + 1
-	}
+func (fd fdReader) Read(b []byte) (int, error) {
+	n, err := unix.Read(int(fd), b)
 	switch {
-	case start == 0 && s.n == len(s.buf):
-		s.sink.write(s.buf[:s.n]) // an overlong line, in pieces
-		s.n = 0
-	case start > 0:
-		s.n = copy(s.buf, s.buf[start:s.n])
+	case errors.Is(err, unix.EINTR) || errors.Is(err, unix.EAGAIN):
+		return 0, nil
+	case err != nil:
+		return 0, err
+	case n == 0:
+		return 0, io.EOF
 	}
-	return true
-}
-
-// flush passes on an unterminated last line.
-func (s *lineSplitter) flush() {
-	if s.n > 0 {
-		s.sink.write(s.buf[:s.n])
-		s.n = 0
-	}
+	return n, nil
 }
