@@ -15,43 +15,26 @@ import (
 // thread, upload log.txt, write outputs.json, all against a directory store.
 // Compare BenchmarkExecTrue, the bare process.
 func BenchmarkRunTrue(b *testing.B) {
-	st := newStore(b)
-	task := orchestrator.TaskTemplate{Command: []string{"true"}}
-	ctx := context.Background()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		prefix := attempt(b, st, task, nil)
-		b.StartTimer()
-		if err := batchrunner.Run(ctx, st, prefix, batchrunner.RunOptions{JobID: "bench"}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchRun(b, newStore(b), orchestrator.TaskTemplate{Command: []string{"true"}})
 }
 
 // BenchmarkRunTrueNoSync is BenchmarkRunTrue with the store's Sync hidden:
 // what the runner costs without the two group fsyncs around the result.
 func BenchmarkRunTrueNoSync(b *testing.B) {
-	st := struct{ store.Store }{newStore(b)}
-	task := orchestrator.TaskTemplate{Command: []string{"true"}}
-	ctx := context.Background()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		prefix := attempt(b, st, task, nil)
-		b.StartTimer()
-		if err := batchrunner.Run(ctx, st, prefix, batchrunner.RunOptions{JobID: "bench"}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchRun(b, struct{ store.Store }{newStore(b)}, orchestrator.TaskTemplate{Command: []string{"true"}})
 }
 
 // BenchmarkRunTrueWithOutput adds a float output, the common case of a
 // scoring task.
 func BenchmarkRunTrueWithOutput(b *testing.B) {
-	st := newStore(b)
-	task := orchestrator.TaskTemplate{
+	benchRun(b, newStore(b), orchestrator.TaskTemplate{
 		Command: []string{"cp", "/dev/null", "{{outputs.f}}"},
 		Outputs: []orchestrator.Param{param("f", "file")},
-	}
+	})
+}
+
+// benchRun runs a new attempt of task per iteration; only Run is timed.
+func benchRun(b *testing.B, st store.Store, task orchestrator.TaskTemplate) {
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
