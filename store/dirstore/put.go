@@ -303,12 +303,9 @@ func (s *Store) writeTemp(ctx context.Context, r io.Reader) (*tempFile, error) {
 	h := sha256.New()
 	small := &smallCopy{}
 	_, err = copyBuffered(io.MultiWriter(f, h, small), ctxReader{ctx, r})
-	if err == nil && s.opts.SyncEveryPut {
-		err = f.Sync()
-	}
 	var fi fs.FileInfo
 	if err == nil {
-		fi, err = f.Stat()
+		fi, err = s.settleTemp(f)
 	}
 	if err != nil {
 		t.discard()
@@ -323,6 +320,17 @@ func (s *Store) writeTemp(ctx context.Context, r io.Reader) (*tempFile, error) {
 		}
 	}
 	return t, nil
+}
+
+// settleTemp makes a written temp file durable when the store syncs every
+// Put, and returns what it now is.
+func (s *Store) settleTemp(f *os.File) (fs.FileInfo, error) {
+	if s.opts.SyncEveryPut {
+		if err := f.Sync(); err != nil {
+			return nil, err
+		}
+	}
+	return f.Stat()
 }
 
 // nameTemp gives an unnamed temp file a name in the temp directory, for a
@@ -343,15 +351,13 @@ func (s *Store) nameTemp(t *tempFile) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.f.Seek(0, io.SeekStart); err == nil {
+	_, err = t.f.Seek(0, io.SeekStart)
+	if err == nil {
 		_, err = copyBuffered(f, struct{ io.Reader }{t.f})
-	}
-	if err == nil && s.opts.SyncEveryPut {
-		err = f.Sync()
 	}
 	var fi fs.FileInfo
 	if err == nil {
-		fi, err = f.Stat()
+		fi, err = s.settleTemp(f)
 	}
 	if err != nil {
 		f.Close()
