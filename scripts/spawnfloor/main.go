@@ -2,16 +2,26 @@
 // shapes and nothing else: the floor a Go program pays for process
 // start-up, next to which aloft's own work per task can be judged.
 //
-//	spawnfloor fan N     true 0; then true 1..N, two at a time; then true -1
-//	spawnfloor chain N   true 1, true 2, ... true N, one after another
+//	spawnfloor [-records DIR] fan N     true 0; then true 1..N, two at a time; then true -1
+//	spawnfloor [-records DIR] chain N   true 1, true 2, ... true N, one after another
 //
 // Each worker forks and reaps its own processes (syscall.ForkExec, wait4)
 // on a locked thread, with no hand-offs between goroutines.
+//
+// With -records it also writes, for each task, the least that the bucket
+// layout asks of one attempt, in DIR: the directories data/<exec>/<node>/
+// and data/<exec>/<node>/<attempt>/, then inputs.json and claim.json before
+// the process starts and outputs.json and a catalog entry after it ends.
+// Each file is created in place and written once (no temporary file, no
+// fsync, no hashing), so this is a lower bound for any shell that keeps
+// those records: what the file system charges for them on this machine.
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"os/exec"
 	"runtime"
 	"strconv"
@@ -21,11 +31,15 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: spawnfloor fan|chain N")
+	records := flag.String("records", "", "also write each attempt's records under this directory")
+	flag.Usage = func() { fmt.Fprintln(os.Stderr, "usage: spawnfloor [-records DIR] fan|chain N") }
+	flag.Parse()
+	if flag.NArg() != 2 {
+		flag.Usage()
 		os.Exit(2)
 	}
-	n, err := strconv.Atoi(os.Args[2])
+	shape := flag.Arg(0)
+	n, err := strconv.Atoi(flag.Arg(1))
 	if err != nil || n < 1 {
 		fmt.Fprintln(os.Stderr, "spawnfloor: N must be a positive integer")
 		os.Exit(2)
@@ -42,7 +56,11 @@ func main() {
 	}
 	attr := &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{devNull.Fd(), devNull.Fd(), devNull.Fd()},
 		Sys: &syscall.SysProcAttr{Setpgid: true}}
+	rec := recorder{root: *records}
+	rec.init()
 	run := func(i int64) {
+		rec.before(i)
+		defer rec.after(i)
 		pid, err := syscall.ForkExec(path, []string{"true", strconv.FormatInt(i, 10)}, attr)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "spawnfloor:", err)
@@ -56,7 +74,7 @@ func main() {
 		}
 	}
 	runtime.LockOSThread()
-	switch os.Args[1] {
+	switch shape {
 	case "chain":
 		for i := int64(1); i <= int64(n); i++ {
 			run(i)
@@ -78,5 +96,62 @@ func main() {
 	default:
 		fmt.Fprintln(os.Stderr, "spawnfloor: shape must be fan or chain")
 		os.Exit(2)
+	}
+}
+
+// recorder writes the records of -records; with no root it does nothing.
+type recorder struct{ root string }
+
+// record is the content of each record: about the size of a small
+// attempt's inputs.json.
+var record = []byte(`{"project":"default","domain":"development","exec":"spawnfloor","node":"t","attempt":1,` +
+	`"task":{"name":"noop","inputs":[{"name":"i","type":"int"}],"command":["true","{{inputs.i}}"]},` +
+	`"inputs":{"i":{"int":1}},"outputs":{},"digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000"}`)
+
+// init makes the directories that all attempts share.
+func (r recorder) init() {
+	if r.root == "" {
+		return
+	}
+	must(os.MkdirAll(filepath.Join(r.root, "data", "spawnfloor"), 0o777))
+	must(os.MkdirAll(filepath.Join(r.root, "catalog"), 0o777))
+}
+
+func (r recorder) attempt(i int64) string {
+	return filepath.Join(r.root, "data", "spawnfloor", "t"+strconv.FormatInt(i, 10), "1")
+}
+
+func (r recorder) before(i int64) {
+	if r.root == "" {
+		return
+	}
+	dir := r.attempt(i)
+	must(os.Mkdir(filepath.Dir(dir), 0o777))
+	must(os.Mkdir(dir, 0o777))
+	write(filepath.Join(dir, "inputs.json"))
+	write(filepath.Join(dir, "claim.json"))
+}
+
+func (r recorder) after(i int64) {
+	if r.root == "" {
+		return
+	}
+	write(filepath.Join(r.attempt(i), "outputs.json"))
+	write(filepath.Join(r.root, "catalog", "k"+strconv.FormatInt(i, 10)+".json"))
+}
+
+// write creates name, which must not exist, and writes the record to it.
+func write(name string) {
+	fd, err := syscall.Open(name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o666)
+	must(err)
+	_, err = syscall.Write(fd, record)
+	must(err)
+	must(syscall.Close(fd))
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "spawnfloor:", err)
+		os.Exit(1)
 	}
 }
