@@ -254,6 +254,12 @@ type runResult struct {
 	Error     any            `json:"error"` // a string, or null
 }
 
+// finalRows is how many nodes the node table at the end of a run shows at
+// most: failed ones first (see pickRows). A fan-out of a thousand nodes
+// gets a summary line, not a thousand rows; `aloft executions get` lists
+// every node.
+const finalRows = 30
+
 // report prints the end of a run: the node table, a summary and the
 // outputs on stdout (or one JSON object with --json); for a failed node,
 // its error and the tail of its log on stderr. It returns the exit code.
@@ -278,7 +284,14 @@ func (s *session) report(ctx context.Context, ref engine.Ref, state orchestrator
 		}
 	} else {
 		now := io.Env.now().UnixMilli()
-		nodeTable(snap, now, false).write(io.Out)
+		shown := snap
+		if len(snap.Nodes) > finalRows {
+			shown.Nodes = pickRows(snap.Nodes, finalRows)
+		}
+		nodeTable(shown, now, false).write(io.Out)
+		if hidden := len(snap.Nodes) - len(shown.Nodes); hidden > 0 {
+			fmt.Fprintf(io.Out, "… %d more nodes (aloft executions get %s lists them all)\n", hidden, ref.Exec)
+		}
 		fmt.Fprintf(io.Out, "\n%s\n", summary(snap))
 		fmt.Fprintf(io.Out, "execution %s %s in %s\n", ref.Exec, state.Phase, fmtDuration(endOr(state.Ended, now)-state.Created))
 		if state.Phase == orchestrator.ExecSucceeded && len(wf.Outputs) > 0 {

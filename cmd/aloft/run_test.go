@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -180,6 +182,55 @@ func TestRunFailedTask(t *testing.T) {
 	var res runResult
 	if err := json.Unmarshal([]byte(r.out), &res); err != nil || res.Phase != "failed" || res.Error == nil {
 		t.Errorf("--json of a failed run: %v %s", err, r.out)
+	}
+}
+
+// TestRunCutsALongNodeTable: the table at the end of a run of many nodes
+// shows finalRows of them, the failed one among them, and says how to see
+// the rest; executions get lists them all.
+func TestRunCutsALongNodeTable(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	var spec strings.Builder
+	spec.WriteString("apiVersion: aloft/v1\nkind: Workflow\nname: wide\ntasks:\n")
+	spec.WriteString("  ok: {command: [\"true\"]}\n  bad: {command: [\"false\"]}\nnodes:\n")
+	const n = finalRows + 10
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&spec, "  n%02d: {task: ok}\n", i)
+	}
+	// The last node fails once all others have ended, so that none is
+	// aborted; it is past the first finalRows, kept because it failed.
+	var before []string
+	for i := 1; i < n; i++ {
+		before = append(before, fmt.Sprintf("n%02d", i))
+	}
+	fmt.Fprintf(&spec, "  n%02d: {task: bad, after: [%s]}\n", n, strings.Join(before, ", "))
+	wf := s.write(t, "wf.yaml", spec.String())
+	r := s.run(t, "run", wf, "--quiet").check(t, exitFailed)
+	rows := 0
+	for _, l := range strings.Split(r.out, "\n") {
+		if strings.HasPrefix(l, "n") && len(l) > 3 && l[3] == ' ' {
+			rows++
+		}
+	}
+	if rows != finalRows {
+		t.Errorf("%d node rows, want %d:\n%s", rows, finalRows, r.out)
+	}
+	if !regexp.MustCompile(fmt.Sprintf(`(?m)^n%02d +failed`, n)).MatchString(r.out) {
+		t.Errorf("the failed node is not in the table:\n%s", r.out)
+	}
+	for _, w := range []string{fmt.Sprintf("… %d more nodes (aloft executions get r", n-finalRows), fmt.Sprintf("%d nodes: %d succeeded, 1 failed", n, n-1)} {
+		if !strings.Contains(r.out, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, r.out)
+		}
+	}
+	exec := regexp.MustCompile(`aloft executions get (r[0-9a-z]+)`).FindStringSubmatch(r.out)
+	if exec == nil {
+		t.Fatalf("no execution named:\n%s", r.out)
+	}
+	g := s.run(t, "executions", "get", exec[1]).check(t, exitOK)
+	if !strings.Contains(g.out, "n01 ") || !strings.Contains(g.out, fmt.Sprintf("n%02d ", n)) {
+		t.Errorf("executions get does not list every node:\n%s", g.out)
 	}
 }
 
