@@ -8,8 +8,10 @@
 #            doing nothing else;
 #   records: the floor plus, per task, only the files the bucket layout
 #            keeps for an attempt (two directories, inputs.json, claim.json,
-#            outputs.json, a catalog entry), written the cheapest way: no
-#            engine, no temporary files, no fsync, no hashing;
+#            outputs.json, a catalog entry), written the cheapest way (no
+#            engine, no temporary files, no hashing) and made durable by
+#            one syncfs at the end, the least a run owes before it reports
+#            success (Decision 5);
 #   memfs:   aloft with its store on a memory file system (/dev/shm, where
 #            there is one), to tell what the disk costs from what aloft does.
 # Prints a table of best-of-N wall times (RUNS, default 5) and the ratios

@@ -13,8 +13,10 @@
 // and data/<exec>/<node>/<attempt>/, then inputs.json and claim.json before
 // the process starts and outputs.json and a catalog entry after it ends.
 // Each file is created in place and written once (no temporary file, no
-// fsync, no hashing), so this is a lower bound for any shell that keeps
-// those records: what the file system charges for them on this machine.
+// hashing), and one syncfs(2) at the end makes them all durable, as a run
+// must be before it reports success (Decision 5 allows no less), so this is
+// a lower bound for any shell that keeps those records: what the file
+// system charges for them on this machine.
 package main
 
 import (
@@ -97,6 +99,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "spawnfloor: shape must be fan or chain")
 		os.Exit(2)
 	}
+	rec.sync()
 }
 
 // recorder writes the records of -records; with no root it does nothing.
@@ -115,6 +118,17 @@ func (r recorder) init() {
 	}
 	must(os.MkdirAll(filepath.Join(r.root, "data", "spawnfloor"), 0o777))
 	must(os.MkdirAll(filepath.Join(r.root, "catalog"), 0o777))
+}
+
+// sync makes the records durable: one syncfs of their file system.
+func (r recorder) sync() {
+	if r.root == "" {
+		return
+	}
+	fd, err := syscall.Open(r.root, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	must(err)
+	must(syncFS(fd))
+	must(syscall.Close(fd))
 }
 
 func (r recorder) attempt(i int64) string {
