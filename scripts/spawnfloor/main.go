@@ -47,15 +47,9 @@ func main() {
 		os.Exit(2)
 	}
 	path, err := exec.LookPath("true")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "spawnfloor:", err)
-		os.Exit(1)
-	}
+	must(err)
 	devNull, err := os.Open(os.DevNull)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "spawnfloor:", err)
-		os.Exit(1)
-	}
+	must(err)
 	attr := &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{devNull.Fd(), devNull.Fd(), devNull.Fd()},
 		Sys: &syscall.SysProcAttr{Setpgid: true}}
 	rec := recorder{root: *records}
@@ -64,10 +58,7 @@ func main() {
 		rec.before(i)
 		defer rec.after(i)
 		pid, err := syscall.ForkExec(path, []string{"true", strconv.FormatInt(i, 10)}, attr)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "spawnfloor:", err)
-			os.Exit(1)
-		}
+		must(err)
 		var ws syscall.WaitStatus
 		for {
 			if _, err := syscall.Wait4(pid, &ws, 0, nil); err != syscall.EINTR {
@@ -163,6 +154,7 @@ func write(name string) {
 	must(syscall.Close(fd))
 }
 
+// must ends the program with status 1 on an error.
 func must(err error) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "spawnfloor:", err)
