@@ -22,7 +22,8 @@ cd "$(dirname "$0")/.."
 ALOFT=${ALOFT:-$(pwd)/bin/aloft} # ALOFT=path compares another build
 RUNS=${RUNS:-5}
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+mem="" # the stores on a memory file system, made further down
+trap 'rm -rf "$work" ${mem:+"$mem"}' EXIT
 # The floor: the same processes started from Go with nothing else done.
 go build -o "$work/spawnfloor" ./scripts/spawnfloor
 
@@ -81,12 +82,9 @@ cd "$work"
 # For the same reason `make bench` runs this script before the Go
 # benchmarks, which remove their temporary stores.
 store=""
-mem=""
 [ -d /dev/shm ] && [ -w /dev/shm ] && mem=$(mktemp -d /dev/shm/aloft-bench-XXXXXX)
-trap 'rm -rf "$work" ${mem:+"$mem"}' EXIT
 fresh() { store=$(mktemp -d "$work/store-XXXXXX"); }
 fresh_mem() { store=$(mktemp -d "$mem/store-XXXXXX"); }
-none() { :; }
 run() { "$ALOFT" run "$1" --store "$store" --quiet --max-parallel 2; }
 
 # aloft and make take turns, so that both see the same load on a noisy
