@@ -195,15 +195,13 @@ func TestRunCutsALongNodeTable(t *testing.T) {
 	spec.WriteString("apiVersion: aloft/v1\nkind: Workflow\nname: wide\ntasks:\n")
 	spec.WriteString("  ok: {command: [\"true\"]}\n  bad: {command: [\"false\"]}\nnodes:\n")
 	const n = finalRows + 10
+	var before []string
 	for i := 1; i < n; i++ {
 		fmt.Fprintf(&spec, "  n%02d: {task: ok}\n", i)
+		before = append(before, fmt.Sprintf("n%02d", i))
 	}
 	// The last node fails once all others have ended, so that none is
 	// aborted; it is past the first finalRows, kept because it failed.
-	var before []string
-	for i := 1; i < n; i++ {
-		before = append(before, fmt.Sprintf("n%02d", i))
-	}
 	fmt.Fprintf(&spec, "  n%02d: {task: bad, after: [%s]}\n", n, strings.Join(before, ", "))
 	wf := s.write(t, "wf.yaml", spec.String())
 	r := s.run(t, "run", wf, "--quiet").check(t, exitFailed)
