@@ -38,15 +38,7 @@ func TestCodeTar(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	tr := tar.NewReader(bytes.NewReader(b))
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, h := range tarHeaders(t, b) {
 		if h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || !h.ModTime.Equal(time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)) {
 			t.Errorf("%s: owner %d:%d %q:%q time %v; want 0:0, no names, 1980-01-01", h.Name, h.Uid, h.Gid, h.Uname, h.Gname, h.ModTime)
 		}
@@ -122,15 +114,7 @@ func TestCodeTarDiabetesExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := map[string]bool{}
-	tr := tar.NewReader(bytes.NewReader(b))
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, h := range tarHeaders(t, b) {
 		if strings.Contains(h.Name, "__pycache__") || strings.HasSuffix(h.Name, ".pyc") {
 			t.Errorf("%s is in the layer", h.Name)
 		}
@@ -140,5 +124,22 @@ func TestCodeTarDiabetesExample(t *testing.T) {
 		if !names["aloft/code/tasks/"+task+".py"] {
 			t.Errorf("no aloft/code/tasks/%s.py in the layer", task)
 		}
+	}
+}
+
+// tarHeaders reads the headers of a tar archive, in order.
+func tarHeaders(t *testing.T, b []byte) []*tar.Header {
+	t.Helper()
+	var hs []*tar.Header
+	tr := tar.NewReader(bytes.NewReader(b))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return hs
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, h)
 	}
 }
