@@ -1,14 +1,14 @@
 package runnerbin
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
+
+	"golang.org/x/mod/modfile"
 )
 
 // Module is the module path that marks aloft's source tree.
@@ -119,18 +119,11 @@ func sourceRoot() (string, error) {
 	}
 }
 
-// modulePath reads the module line of a go.mod file.
+// modulePath reads the module path a go.mod file declares.
 func modulePath(gomod string) (string, error) {
-	f, err := os.Open(gomod)
+	b, err := os.ReadFile(gomod)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "module "); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`), nil
-		}
-	}
-	return "", sc.Err()
+	return modfile.ModulePath(b), nil
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/modfile"
 )
 
 func TestRepoRoot(t *testing.T) {
@@ -13,8 +15,8 @@ func TestRepoRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil || modulePath(b) != Module {
-		t.Fatalf("RepoRoot() = %s, whose go.mod declares %q (%v)", root, modulePath(b), err)
+	if err != nil || modfile.ModulePath(b) != Module {
+		t.Fatalf("RepoRoot() = %s, whose go.mod declares %q (%v)", root, modfile.ModulePath(b), err)
 	}
 	if wd, _ := os.Getwd(); !strings.HasPrefix(wd, root+string(filepath.Separator)) {
 		t.Errorf("RepoRoot() = %s, not above the working directory %s", root, wd)
@@ -29,8 +31,8 @@ func TestModulePath(t *testing.T) {
 		"go 1.26\n":              "",
 		"modules are not here\n": "",
 	} {
-		if got := modulePath([]byte(in)); got != want {
-			t.Errorf("modulePath(%q) = %q, want %q", in, got, want)
+		if got := modfile.ModulePath([]byte(in)); got != want {
+			t.Errorf("ModulePath(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
