@@ -170,6 +170,12 @@ func pulled(t *testing.T, ref string) v1.Image {
 	return img
 }
 
+// TestMain lets realRunner build the runner from the source tree.
+func TestMain(m *testing.M) {
+	os.Setenv(runnerbin.FromSourceEnv, "1")
+	os.Exit(m.Run())
+}
+
 func realRunner(t *testing.T, arch string) []byte {
 	t.Helper()
 	realRunners.Lock()

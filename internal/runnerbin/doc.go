@@ -10,10 +10,10 @@
 //     into embed/ first; go:embed cannot reach ../bin);
 //  3. aloft-runner-linux-ARCH beside the running executable (bin/aloft from
 //     `make` without the tag finds bin/aloft-runner-linux-ARCH);
-//  4. in aloft's source tree (found upward from the working directory), a
-//     fresh `go build` of ./cmd/aloft-runner when the go command is on PATH
-//     (so tests and `go run` never ship a stale runner), else
-//     bin/aloft-runner-linux-ARCH there.
+//  4. only when $ALOFT_RUNNER_FROM_SOURCE is 1 (tests set it; a shipped
+//     CLI never builds anything on its own): a fresh `go build` of
+//     ./cmd/aloft-runner in aloft's source tree, found upward from the
+//     working directory, so tests never use a stale runner.
 //
 // Every binary, whatever its source, is checked to be a static ELF
 // executable for the asked architecture before it is returned.

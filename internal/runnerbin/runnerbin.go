@@ -56,23 +56,29 @@ func find(ctx context.Context, arch, override string) ([]byte, string, error) {
 			}
 		}
 	}
-	root, err := sourceRoot()
-	if err != nil {
-		return nil, "", err
-	}
-	if root != "" {
-		if goTool, err := exec.LookPath("go"); err == nil {
-			b, err := build(ctx, goTool, root, arch)
-			return b, "go build in " + root, err
+	if os.Getenv(FromSourceEnv) == "1" {
+		root, err := sourceRoot()
+		if err != nil {
+			return nil, "", err
 		}
-		p := filepath.Join(root, "bin", FileName(arch))
-		if b, err := os.ReadFile(p); err == nil {
-			return b, p, nil
+		if root == "" {
+			return nil, "", fmt.Errorf("$%s=1 but the working directory is not inside aloft's source tree", FromSourceEnv)
 		}
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			return nil, "", fmt.Errorf("$%s=1 needs the go command on PATH: %w", FromSourceEnv, err)
+		}
+		b, err := build(ctx, goTool, root, arch)
+		return b, "go build in " + root, err
 	}
 	return nil, "", fmt.Errorf("no aloft-runner for linux/%s: build aloft with `make build` (it embeds the runners), "+
 		"put %s beside the aloft executable, or pass --runner PATH", arch, FileName(arch))
 }
+
+// FromSourceEnv names the variable that lets Get build the runner from
+// aloft's source tree (tests and `go run` set it to 1). A shipped CLI never
+// runs the go command unless asked to.
+const FromSourceEnv = "ALOFT_RUNNER_FROM_SOURCE"
 
 // build compiles ./cmd/aloft-runner in the source tree at root, static and
 // with paths trimmed, so the same source gives the same bytes.

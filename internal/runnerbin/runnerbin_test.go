@@ -4,8 +4,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestGetFromSource builds the real runner for both architectures from the
@@ -15,64 +17,67 @@ func TestGetFromSource(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the runner twice")
 	}
+	t.Setenv(FromSourceEnv, "1")
 	for _, arch := range []string{"amd64", "arm64"} {
 		b, err := Get(context.Background(), arch, "")
-		if err != nil {
-			t.Fatalf("Get(%s): %v", arch, err)
-		}
-		if err := Check(b, arch); err != nil {
-			t.Errorf("runner for %s: %v", arch, err)
-		}
+		require.NoError(t, err, "Get(%s)", arch)
+		assert.NoError(t, Check(b, arch), "runner for %s", arch)
 		other := map[string]string{"amd64": "arm64", "arm64": "amd64"}[arch]
-		if err := Check(b, other); err == nil || !strings.Contains(err.Error(), "ELF machine") {
-			t.Errorf("Check(%s runner, %s) = %v, want a machine mismatch", arch, other, err)
-		}
+		assert.ErrorContains(t, Check(b, other), "ELF machine", "Check(%s runner, %s)", arch, other)
 	}
+}
+
+// TestNoBuildUnlessAsked: inside the source tree, with nothing embedded or
+// beside the test binary, Get refuses rather than running the go command.
+func TestNoBuildUnlessAsked(t *testing.T) {
+	if _, ok := embedded("amd64"); ok {
+		t.Skip("this build embeds the runners (TestEmbedded covers it)")
+	}
+	t.Setenv(FromSourceEnv, "")
+	_, err := Get(context.Background(), "amd64", "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "make build")
+	assert.Contains(t, err.Error(), "--runner PATH")
+}
+
+func TestFromSourceOutsideTheTree(t *testing.T) {
+	if _, ok := embedded("amd64"); ok {
+		t.Skip("this build embeds the runners")
+	}
+	t.Setenv(FromSourceEnv, "1")
+	t.Chdir(t.TempDir())
+	_, err := Get(context.Background(), "amd64", "")
+	assert.ErrorContains(t, err, "not inside aloft's source tree")
 }
 
 func TestGetOverride(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "runner")
-	if err := os.WriteFile(bad, []byte("#!/bin/sh\necho hi\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(bad, []byte("#!/bin/sh\necho hi\n"), 0o755))
 	_, err := Get(context.Background(), "amd64", bad)
-	if err == nil || !strings.Contains(err.Error(), "not an ELF executable") || !strings.Contains(err.Error(), bad) {
-		t.Errorf("Get(script) = %v, want a not-ELF error naming the file", err)
-	}
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not an ELF executable")
+	assert.Contains(t, err.Error(), bad)
+
 	_, err = Get(context.Background(), "amd64", filepath.Join(dir, "missing"))
-	if err == nil || !strings.Contains(err.Error(), "--runner") {
-		t.Errorf("Get(missing) = %v, want an error about --runner", err)
-	}
+	assert.ErrorContains(t, err, "--runner")
+
 	_, err = Get(context.Background(), "riscv64", "")
-	if err == nil || !strings.Contains(err.Error(), "linux/amd64 and linux/arm64") {
-		t.Errorf("Get(riscv64) = %v", err)
-	}
+	assert.ErrorContains(t, err, "linux/amd64 and linux/arm64")
 }
 
-// TestCheckDynamic: the test binary itself is usually dynamically linked
-// or at least a real ELF; a host binary with an interpreter must be refused.
+// TestCheckDynamic: a host binary with an interpreter must be refused.
 func TestCheckDynamic(t *testing.T) {
-	for _, p := range []string{"/bin/sh", "/usr/bin/env"} {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		if err := Check(b, "amd64"); err == nil {
-			t.Errorf("Check(%s) accepted a host binary", p)
-		}
-		return
-	}
-	t.Skip("no host binary to read")
+	b, err := os.ReadFile("/bin/sh")
+	require.NoError(t, err)
+	assert.Error(t, Check(b, "amd64"))
+	assert.Error(t, Check(b, "arm64"))
 }
 
 func TestModulePath(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "go.mod")
-	if err := os.WriteFile(p, []byte("// c\nmodule \"example.com/x\"\n\ngo 1.26\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if m, err := modulePath(p); err != nil || m != "example.com/x" {
-		t.Errorf("modulePath = %q, %v", m, err)
-	}
+	p := filepath.Join(t.TempDir(), "go.mod")
+	require.NoError(t, os.WriteFile(p, []byte("// c\nmodule \"example.com/x\"\n\ngo 1.26\n"), 0o644))
+	m, err := modulePath(p)
+	require.NoError(t, err)
+	assert.Equal(t, "example.com/x", m)
 }
