@@ -4,7 +4,7 @@ BIN      := bin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build runners functions deps peers demo test test-short test-cdk synth deploy destroy localstack-up localstack-test localstack-down bench lint fuzz clean
+.PHONY: all build runners functions deps peers tools demo test test-short test-cdk synth deploy destroy localstack-up localstack-test localstack-down bench lint fuzz clean
 
 all: build
 
@@ -32,7 +32,12 @@ deps:
 # skipping what is there.
 peers:
 	scripts/install-peers.sh
-	@if [ -x scripts/install-lambda-rie.sh ]; then scripts/install-lambda-rie.sh; fi
+	scripts/install-lambda-rie.sh
+
+# Linters and checkers, pinned, into .tools/bin.
+STATICCHECK_VERSION := v0.8.2
+tools:
+	scripts/install-go-tool.sh staticcheck honnef.co/go/tools honnef.co/go/tools/cmd/staticcheck $(STATICCHECK_VERSION)
 
 # The Lambda functions as provided.al2023 arm64 bootstrap binaries.
 functions:
@@ -66,9 +71,16 @@ localstack-test: deps peers
 localstack-down:
 	docker compose -f localstack/docker-compose.yml down -v
 
-# The whole suite, as CI runs it.
-test: lint deps peers
-	PATH=/usr/bin:$$PATH $(GO) test -count=1 ./...
+# The whole suite, as CI runs it. The packages with goroutines around I/O
+# (engine, functions, store, batchrunner) run under the race detector; the
+# rest run plainly (once each: -race slows the slow suites fourfold). Then
+# the runner package again as `make build` compiles it, with the runners
+# embedded, and the CDK module.
+RACE_PKGS := ./engine/... ./functions/... ./store/... ./batchrunner/...
+test: lint deps peers build
+	PATH=/usr/bin:$$PATH $(GO) test -race -count=1 $(RACE_PKGS)
+	PATH=/usr/bin:$$PATH $(GO) test -count=1 $$($(GO) list ./... | grep -Ev '/aloft/(engine|functions|store|batchrunner)(/|$$)')
+	$(GO) test -count=1 -tags aloft_embed_runners ./internal/runnerbin/
 	$(MAKE) test-cdk
 
 test-short:
@@ -83,9 +95,11 @@ bench: build
 	scripts/bench-vs-make.sh
 	$(GO) test -run '^$$' -bench . -benchmem ./orchestrator/ ./catalog/ ./store/dirstore/ ./batchrunner/
 
-lint:
+lint: tools
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
+	.tools/bin/staticcheck ./...
 
 fuzz:
 	$(GO) test ./orchestrator/ -run '^$$' -fuzz FuzzParse -fuzztime 30s

@@ -45,9 +45,9 @@ func (s *suite) workflowFile() string {
 	return filepath.Join(s.root, "examples", "diabetes", "workflow.yaml")
 }
 
-// dataset is the Pima CSV (shared/data beside the repository).
+// dataset is the Pima CSV kept in the repository (Decision 29).
 func (s *suite) dataset() ([]byte, error) {
-	p := filepath.Join(s.root, "..", "shared", "data", "pima-indians-diabetes.data.csv")
+	p := filepath.Join(s.root, "examples", "diabetes", "data", "pima-indians-diabetes.data.csv")
 	b, err := os.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("the Pima dataset: %w", err)

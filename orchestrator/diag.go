@@ -161,11 +161,3 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// quotedList renders names as "a", "b", "c" for messages.
-func quotedList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = strconv.Quote(n)
-	}
-	return strings.Join(q, ", ")
-}

@@ -15,14 +15,14 @@ reachable() {
   if command -v wget >/dev/null; then wget -q -T 10 -O /dev/null "$URL" 2>/dev/null; return; fi
   return 1
 }
+LOCAL=examples/diabetes/data/pima-indians-diabetes.data.csv
+data=
 if reachable; then
   echo "== dataset: $URL"
 else
-  mkdir -p .aloft/demo
-  data=.aloft/demo/pima-synthetic.data.csv
+  data=$LOCAL
   echo "== the dataset URL cannot be reached from here ($URL);"
-  echo "   using a deterministic synthetic dataset with the same columns: $data"
-  /usr/bin/python3 examples/diabetes/gen_dataset.py "$data" 768 7
+  echo "   using the repository's copy of the same file: $data"
   args+=(--input "dataset=$data")
 fi
 
@@ -52,11 +52,7 @@ mkdir -p .aloft/demo .aloft/bucket/incoming/diabetes
 dev=$!
 trap 'kill $dev 2>/dev/null || true' EXIT
 until grep -q serving "$log"; do sleep 0.1; done
-src=${data:-}
-if [ -z "$src" ]; then
-  src=.aloft/demo/pima.data.csv
-  curl -fsS --max-time 30 -o "$src" "$URL" 2>/dev/null || wget -q -T 30 -O "$src" "$URL"
-fi
+src=${data:-$LOCAL}
 drop=.aloft/bucket/incoming/diabetes/pima-$(date +%Y%m%d%H%M%S).csv
 echo "   cp $src $drop"
 cp "$src" "$drop"

@@ -26,5 +26,5 @@ func ExampleSize() {
 	// Output:
 	// 1 vCPU, 2048 MiB (FARGATE): memory 200Mi -> 2048 MiB (on Fargate 1 vCPU takes 2048 to 8192 MiB)
 	// 1 vCPU, 200 MiB (EC2): as requested
-	// Fargate has no GPUs: a GPU task runs on EC2 through the GPU queue
+	// no GPUs on Fargate: a GPU task runs on EC2 through the GPU queue
 }

@@ -132,7 +132,7 @@ func sizeEC2(res orchestrator.Resources, cpu, memMiB int64, notes []string) (Siz
 
 func sizeFargate(res orchestrator.Resources, cpu, memMiB int64, notes []string) (Sized, string, error) {
 	if res.GPU > 0 {
-		return Sized{}, "", errors.New("Fargate has no GPUs: a GPU task runs on EC2 through the GPU queue")
+		return Sized{}, "", errors.New("no GPUs on Fargate: a GPU task runs on EC2 through the GPU queue")
 	}
 	for _, t := range fargateTiers {
 		if t.milli < cpu {

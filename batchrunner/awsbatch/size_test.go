@@ -61,7 +61,7 @@ func TestSizeImpossible(t *testing.T) {
 		platform string
 		want     string
 	}{
-		{orchestrator.Resources{CPUMilli: 1000, GPU: 1}, "FARGATE", "Fargate has no GPUs"},
+		{orchestrator.Resources{CPUMilli: 1000, GPU: 1}, "FARGATE", "no GPUs on Fargate"},
 		{orchestrator.Resources{CPUMilli: 17000}, "FARGATE", "no Fargate size holds cpu 17"},
 		{orchestrator.Resources{CPUMilli: 1000, MemoryBytes: 121 << 30}, "FARGATE", "no Fargate size"},
 		{orchestrator.Resources{CPUMilli: -1}, "EC2", "negative"},

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"runtime"
 
 	"github.com/aloft-run/aloft/batchrunner/local"
 	"github.com/aloft-run/aloft/engine"
+	"github.com/aloft-run/aloft/internal/runnerbin"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/store/dirstore"
 )
@@ -175,7 +174,14 @@ func newSession(st *dirstore.Store, f *runFlags, io Stdio) (*session, error) {
 	view := newProgress(io, f.quiet)
 	opt := local.Options{MaxParallel: f.maxParallel, Log: view}
 	if f.executor == "docker" {
-		opt.Docker, opt.RunnerPath = true, runnerPath(f.runner)
+		// The containers mount the Linux runner for this machine's
+		// architecture: --runner, else the copy embedded in (or beside) aloft.
+		runner, err := runnerbin.Path(context.Background(), runtime.GOARCH, f.runner, "")
+		if err != nil {
+			view.close()
+			return nil, fmt.Errorf("--executor docker: %w", err)
+		}
+		opt.Docker, opt.RunnerPath = true, runner
 	}
 	ex, err := local.New(st, opt)
 	if err != nil {
@@ -193,23 +199,6 @@ func newSession(st *dirstore.Store, f *runFlags, io Stdio) (*session, error) {
 		return nil, err
 	}
 	return &session{io: io, f: f, st: st, view: view, exec: ex, eng: eng}, nil
-}
-
-// runnerPath is --runner, else aloft-runner next to this binary, else on PATH.
-func runnerPath(flagValue string) string {
-	if flagValue != "" {
-		return flagValue
-	}
-	if self, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(self), "aloft-runner")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("aloft-runner"); err == nil {
-		return p
-	}
-	return ""
 }
 
 // announce prints a line about the run on stderr, unless --quiet. The live

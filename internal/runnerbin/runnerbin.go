@@ -1,7 +1,9 @@
 package runnerbin
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -132,4 +134,55 @@ func modulePath(gomod string) (string, error) {
 		return "", err
 	}
 	return modfile.ModulePath(b), nil
+}
+
+// Path returns a file holding the runner for linux/arch, for callers that
+// mount it rather than add it to an image (`aloft run --executor docker`):
+// override when it is not empty, else the binary Get finds, written once
+// under cacheDir (the user's cache directory when empty) by its digest, so
+// the copy embedded in the CLI serves too.
+func Path(ctx context.Context, arch, override, cacheDir string) (string, error) {
+	if override != "" {
+		if _, err := os.Stat(override); err != nil {
+			return "", fmt.Errorf("the runner given with --runner: %w", err)
+		}
+		return override, nil
+	}
+	b, err := Get(ctx, arch, "")
+	if err != nil {
+		return "", err
+	}
+	if cacheDir == "" {
+		if cacheDir, err = os.UserCacheDir(); err != nil {
+			return "", fmt.Errorf("a place for the runner binary: %w (pass --runner PATH)", err)
+		}
+		cacheDir = filepath.Join(cacheDir, "aloft")
+	}
+	sum := sha256.Sum256(b)
+	p := filepath.Join(cacheDir, fmt.Sprintf("%s-%x", FileName(arch), sum[:8]))
+	if have, err := os.ReadFile(p); err == nil && bytes.Equal(have, b) {
+		return p, nil
+	}
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return "", fmt.Errorf("writing the runner binary: %w", err)
+	}
+	tmp, err := os.CreateTemp(cacheDir, ".runner-*")
+	if err != nil {
+		return "", fmt.Errorf("writing the runner binary: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(b)
+	if err == nil {
+		err = tmp.Chmod(0o755)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), p)
+	}
+	if err != nil {
+		return "", fmt.Errorf("writing the runner binary: %w", err)
+	}
+	return p, nil
 }

@@ -81,3 +81,38 @@ func TestModulePath(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "example.com/x", m)
 }
+
+// TestPath: --executor docker mounts a file; the binary Get finds (here
+// built from source, in `make build` the embedded copy) is written once
+// under the cache directory, executable, and found again by its digest.
+func TestPath(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the runner")
+	}
+	t.Setenv(FromSourceEnv, "1")
+	cache := t.TempDir()
+	p, err := Path(context.Background(), "amd64", "", cache)
+	require.NoError(t, err)
+	assert.Equal(t, cache, filepath.Dir(p))
+	fi, err := os.Stat(p)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o755), fi.Mode().Perm())
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.NoError(t, Check(b, "amd64"))
+
+	again, err := Path(context.Background(), "amd64", "", cache)
+	require.NoError(t, err)
+	assert.Equal(t, p, again)
+	entries, err := os.ReadDir(cache)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "no temporary files left behind")
+
+	given := filepath.Join(cache, "mine")
+	require.NoError(t, os.WriteFile(given, b, 0o755))
+	got, err := Path(context.Background(), "amd64", given, cache)
+	require.NoError(t, err)
+	assert.Equal(t, given, got)
+	_, err = Path(context.Background(), "amd64", filepath.Join(cache, "missing"), cache)
+	assert.ErrorContains(t, err, "--runner")
+}

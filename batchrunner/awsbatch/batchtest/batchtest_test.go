@@ -304,13 +304,10 @@ func TestCancelRunningJob(t *testing.T) {
 func TestConcurrencyLimit(t *testing.T) {
 	w := newWorld(t, batchtest.Options{Concurrency: 1})
 	ctx := context.Background()
-	var ids []string
 	for i := range 3 {
-		id, err := w.d.Submit(ctx, w.attempt(t, "r1", "score", i, `sleep 0.2; echo 0.5 > "$1"`))
-		if err != nil {
+		if _, err := w.d.Submit(ctx, w.attempt(t, "r1", "score", i, `sleep 0.2; echo 0.5 > "$1"`)); err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, id)
 	}
 	w.wait(t)
 	running := 0
