@@ -24,11 +24,22 @@ import (
 // so the run depends only on the store and cache keys see content.
 func (e *Engine) ingestAll(ctx context.Context, exec string, wf *orchestrator.Compiled, in map[string]orchestrator.Literal, base string) (map[string]orchestrator.Literal, error) {
 	out, err := ingester{st: e.cfg.Store, get: e.httpGet, base: base}.all(ctx, exec, in)
-	if err != nil {
+	var de *DownloadError
+	if err != nil && !errors.As(err, &de) {
 		return nil, &InputError{Err: err}
 	}
-	return out, nil
+	return out, err
 }
+
+// DownloadError is an input URL that could not be fetched. The input was
+// well formed, so unlike InputError it is a failure, not a usage error.
+type DownloadError struct {
+	URL string
+	Err error
+}
+
+func (e *DownloadError) Error() string { return fmt.Sprintf("download %s: %v", e.URL, e.Err) }
+func (e *DownloadError) Unwrap() error { return e.Err }
 
 // UploadLocalInputs puts the local files and directories among inputs into
 // st under data/<exec>/inputs/<input>/ (where a run's ingestion puts them)
@@ -108,7 +119,7 @@ func (g ingester) ingest(ctx context.Context, prefix string, l orchestrator.Lite
 		}
 		body, err := g.get(ctx, uri)
 		if err != nil {
-			return l, fmt.Errorf("download %s: %w", uri, err)
+			return l, &DownloadError{URL: uri, Err: err}
 		}
 		key := prefix + "/" + baseName(uri)
 		obj, err := store.PutBytes(ctx, g.st, key, body, store.PutOptions{})

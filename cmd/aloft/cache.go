@@ -61,7 +61,7 @@ func cacheList(ctx context.Context, args []string, io Stdio) int {
 	switch {
 	case errors.Is(err, errNoStore):
 	case err != nil:
-		return failErr(io, "cache list", err)
+		return storeErr(io, "cache list", err)
 	default:
 		entries, err = catalog.New(st).List(ctx, sf.project, sf.domain, *task)
 		if err != nil {
@@ -129,7 +129,7 @@ func cacheEvict(ctx context.Context, args []string, io Stdio) int {
 		return exitOK
 	}
 	if err != nil {
-		return failErr(io, "cache evict", err)
+		return storeErr(io, "cache evict", err)
 	}
 	cat := catalog.New(st)
 	tasks := []string{*task}

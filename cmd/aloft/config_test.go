@@ -112,7 +112,7 @@ func TestStoreFromConfigFile(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(s.dir, ".aloft", "bucket", "index")); err != nil {
 		t.Errorf("run did not use .aloft/bucket: %v", err)
 	}
-	r := aloft(t, s.env, "run", s.write(t, "wf.yaml", pipeSpec), "--store", "s3://b", "--input", "marker=m").check(t, exitFailed)
+	r := aloft(t, s.env, "run", s.write(t, "wf.yaml", pipeSpec), "--store", "s3://b", "--input", "marker=m").check(t, exitUsage)
 	if !strings.Contains(r.err, "aloft register and aloft launch") {
 		t.Errorf("run --store s3://: %q", r.err)
 	}

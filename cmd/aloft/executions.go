@@ -66,7 +66,7 @@ func executionsList(ctx context.Context, args []string, io Stdio) int {
 	switch {
 	case errors.Is(err, errNoStore):
 	case err != nil:
-		return failErr(io, "executions list", err)
+		return storeErr(io, "executions list", err)
 	default:
 		rows, err = listExecutions(ctx, st, sf.project, sf.domain, *limit)
 		if err != nil {
@@ -176,7 +176,7 @@ func executionsGet(ctx context.Context, args []string, io Stdio) int {
 	}
 	st, err := sf.openExisting(io.Env)
 	if err != nil {
-		return failErr(io, "executions get", err)
+		return storeErr(io, "executions get", err)
 	}
 	ref, err := sf.findExecution(ctx, st, pos[0])
 	if err != nil {
@@ -293,7 +293,7 @@ func executionsTerminate(ctx context.Context, args []string, io Stdio) int {
 	id := pos[0]
 	st, err := sf.openExisting(io.Env)
 	if err != nil {
-		return failErr(io, "executions terminate", err)
+		return storeErr(io, "executions terminate", err)
 	}
 	req := &registry.CancelRequest{Project: sf.project, Domain: sf.domain, Exec: id, Reason: *reason, RequestedAt: io.Env.now().UTC()}
 	ref, err := sf.findExecution(ctx, st, id)

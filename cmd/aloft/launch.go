@@ -80,7 +80,7 @@ func launchCmd(ctx context.Context, args []string, io Stdio) int {
 	name := pos[0]
 	st, err := f.openExisting(io.Env)
 	if err != nil {
-		return failErr(io, "launch", err)
+		return storeErr(io, "launch", err)
 	}
 	target, err := loadTarget(ctx, st, &f, name)
 	if err != nil {

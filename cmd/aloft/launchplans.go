@@ -52,7 +52,7 @@ func launchPlanArgs(name string, args []string, io Stdio) (sf *storeFlags, plan,
 	}
 	st, err := sf.openExisting(io.Env)
 	if err != nil {
-		return nil, "", "", nil, failErr(io, "launchplans "+name, err)
+		return nil, "", "", nil, storeErr(io, "launchplans "+name, err)
 	}
 	return sf, plan, version, st, -1
 }
@@ -173,7 +173,7 @@ func launchPlansList(ctx context.Context, args []string, io Stdio) int {
 	switch {
 	case errors.Is(err, errNoStore):
 	case err != nil:
-		return failErr(io, "launchplans list", err)
+		return storeErr(io, "launchplans list", err)
 	default:
 		plans, err := registry.ActivePlans(ctx, st)
 		if err != nil {

@@ -55,7 +55,7 @@ func logsCmd(ctx context.Context, args []string, io Stdio) int {
 	}
 	st, err := sf.openExisting(io.Env)
 	if err != nil {
-		return failErr(io, "logs", err)
+		return storeErr(io, "logs", err)
 	}
 	ref, err := sf.findExecution(ctx, st, pos[0])
 	if err != nil {

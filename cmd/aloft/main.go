@@ -310,6 +310,13 @@ func usageErr(io Stdio, cmd, format string, args ...any) int {
 	return exitUsage
 }
 
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 // failErr prints "aloft CMD: message" and returns the failure exit code.
 func failErr(io Stdio, cmd string, err error) int {
 	fmt.Fprintf(io.Err, "aloft %s: %v\n", cmd, err)

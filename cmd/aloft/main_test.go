@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/aloft-run/aloft/internal/runnerbin"
 	"time"
 )
 
@@ -22,6 +24,13 @@ type result struct {
 }
 
 // aloft runs the CLI in-process with env.
+// TestMain lets the commands that need the runner (register's image
+// builds, --executor docker) build it from the source tree.
+func TestMain(m *testing.M) {
+	os.Setenv(runnerbin.FromSourceEnv, "1")
+	os.Exit(m.Run())
+}
+
 func aloft(t *testing.T, env Env, args ...string) result {
 	t.Helper()
 	return aloftCtx(context.Background(), t, env, args...)

@@ -61,7 +61,7 @@ func registerCmd(ctx context.Context, args []string, io Stdio) int {
 	}
 	st, err := sf.openBucket(ctx, io.Env)
 	if err != nil {
-		return failErr(io, "register", err)
+		return storeErr(io, "register", err)
 	}
 	loc, _ := sf.location(io.Env)
 	var imageRows []imageRow

@@ -68,8 +68,8 @@ func runCmd(ctx context.Context, args []string, io Stdio) int {
 		return usageErr(io, "run", "--no-cache and --overwrite-cache contradict each other (--overwrite-cache writes the cache)")
 	case f.executor != "process" && f.executor != "docker":
 		return usageErr(io, "run", "--executor %q: want process or docker", f.executor)
-	case f.maxParallel < 0:
-		return usageErr(io, "run", "--max-parallel %d: want a positive number", f.maxParallel)
+	case f.maxParallel < 0 || f.maxParallel == 0 && flagSet(fs, "max-parallel"):
+		return usageErr(io, "run", "--max-parallel %d: want a positive number of tasks (leave it out for the default)", f.maxParallel)
 	case f.resume != "" && (len(f.inputs) > 0 || f.inputsFile != "" || f.workflow != ""):
 		return usageErr(io, "run", "--resume continues an execution with its own workflow and inputs: drop --workflow, --input and --inputs-file")
 	case f.resume != "":
@@ -89,7 +89,7 @@ func runCmd(ctx context.Context, args []string, io Stdio) int {
 	}
 	st, err := f.open(io.Env)
 	if err != nil {
-		return failErr(io, "run", err)
+		return storeErr(io, "run", err)
 	}
 	s, err := newSession(st, &f, io)
 	if err != nil {
@@ -111,7 +111,7 @@ func runCmd(ctx context.Context, args []string, io Stdio) int {
 		}
 		return failErr(io, "run", err)
 	}
-	s.announce(fmt.Sprintf("execution %s (resume with: aloft run --resume %s)", ref.Exec, ref.Exec))
+	s.started(ref)
 	return s.drive(ctx, ref, false)
 }
 
@@ -152,7 +152,7 @@ func resumeRun(ctx context.Context, f *runFlags, io Stdio) int {
 			return failErr(io, "run", err)
 		}
 		s.announce(fmt.Sprintf("execution %s %s; running it again with the same inputs (nodes with cached outputs are not rerun)", ref.Exec, prev.Phase))
-		s.announce(fmt.Sprintf("execution %s (resume with: aloft run --resume %s)", next.Exec, next.Exec))
+		s.started(next)
 		return s.drive(ctx, next, false)
 	}
 	s.announce(fmt.Sprintf("resuming execution %s", ref.Exec))
@@ -207,6 +207,12 @@ func (s *session) announce(msg string) {
 	if !s.f.quiet {
 		fmt.Fprintln(s.io.Err, msg)
 	}
+}
+
+// started names the new execution on stderr as soon as it exists, with
+// --quiet too: after a crash or kill, it is what --resume needs.
+func (s *session) started(ref engine.Ref) {
+	fmt.Fprintf(s.io.Err, "execution %s (resume with: aloft run --resume %s)\n", ref.Exec, ref.Exec)
 }
 
 // drive runs the execution to its end, waits for the executor's jobs and

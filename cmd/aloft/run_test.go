@@ -160,8 +160,9 @@ func TestRunJSON(t *testing.T) {
 	if err := json.Unmarshal(res.Outputs["text"], &file); err != nil || !strings.HasPrefix(file.URI, "file://") || !strings.HasPrefix(file.Digest, "sha256:") {
 		t.Errorf("file output %s (%v)", res.Outputs["text"], err)
 	}
-	if r.err != "" {
-		t.Errorf("--quiet printed on stderr:\n%s", r.err)
+	// --quiet prints only the execution's id, when it starts.
+	if want := "execution " + res.Execution + " (resume with: aloft run --resume " + res.Execution + ")\n"; r.err != want {
+		t.Errorf("--quiet printed on stderr:\n%s\nwant only:\n%s", r.err, want)
 	}
 }
 

@@ -97,8 +97,8 @@ func localDir(loc string) (dir string, ok bool) {
 		return loc, true
 	}
 	u, err := url.Parse(loc)
-	if err != nil || u.Scheme != "file" {
-		return "", false
+	if err != nil || u.Scheme != "file" || u.Host != "" && u.Host != "localhost" {
+		return "", false // storeurl.Open says what is wrong
 	}
 	return filepath.FromSlash(u.Path), true
 }
@@ -154,7 +154,7 @@ func (f *runFlags) runDir(env Env) (string, error) {
 	loc = absLocation(loc, env)
 	dir, ok := localDir(loc)
 	if !ok {
-		return "", fmt.Errorf("--store %s: aloft run runs tasks on this machine over a directory bucket; to run on AWS, use aloft register and aloft launch", loc)
+		return "", &storeurl.LocationError{URI: loc, Why: "aloft run runs tasks on this machine over a directory bucket; to run on AWS, use aloft register and aloft launch"}
 	}
 	return dir, nil
 }
@@ -182,6 +182,16 @@ func (f *runFlags) openExisting(env Env) (*dirstore.Store, error) {
 		return nil, err
 	}
 	return dirstore.Open(dir)
+}
+
+// storeErr reports a failure to open the bucket: a location that names no
+// store is a usage error (exit 2), anything else a failure (exit 1).
+func storeErr(io Stdio, cmd string, err error) int {
+	var le *storeurl.LocationError
+	if errors.As(err, &le) {
+		return usageErr(io, cmd, "--store: %v", err)
+	}
+	return failErr(io, cmd, err)
 }
 
 // isS3 reports whether st is an S3 bucket.

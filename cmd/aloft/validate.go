@@ -29,6 +29,9 @@ func validateCmd(ctx context.Context, args []string, io Stdio) int {
 		fmt.Fprintln(io.Err, err)
 		return exitUsage
 	}
+	if len(spec.Workflows)+len(spec.Tasks)+len(spec.LaunchPlans) == 0 {
+		return usageErr(io, "validate", "%s: no specs (want YAML documents with apiVersion: aloft/v1 and kind Workflow, Task or LaunchPlan)", strings.Join(files, ", "))
+	}
 	var wfs []string
 	for _, w := range spec.Workflows {
 		if _, err := orchestrator.Compile(spec, w.Name); err != nil {

@@ -31,7 +31,7 @@ func Open(ctx context.Context, uri string) (store.Store, error) {
 	scheme, rest, ok := splitScheme(uri)
 	if !ok {
 		if uri == "" {
-			return nil, fmt.Errorf("open store: empty location: want s3://bucket[/prefix], file:///dir or a directory path")
+			return nil, &LocationError{Why: "empty location: want s3://bucket[/prefix], file:///dir or a directory path"}
 		}
 		return openDir(uri, uri)
 	}
@@ -39,7 +39,7 @@ func Open(ctx context.Context, uri string) (store.Store, error) {
 	case "s3":
 		bucket, prefix, _ := strings.Cut(rest, "/")
 		if bucket == "" {
-			return nil, fmt.Errorf("open store %s: no bucket: want s3://bucket[/prefix]", uri)
+			return nil, &LocationError{URI: uri, Why: "no bucket: want s3://bucket[/prefix]"}
 		}
 		s, err := s3store.Open(ctx, bucket, prefix)
 		if err != nil {
@@ -49,19 +49,33 @@ func Open(ctx context.Context, uri string) (store.Store, error) {
 	case "file":
 		u, err := url.Parse(uri)
 		if err != nil {
-			return nil, fmt.Errorf("open store %s: %w", uri, err)
+			return nil, &LocationError{URI: uri, Why: err.Error()}
 		}
 		if u.Host != "" && u.Host != "localhost" {
-			return nil, fmt.Errorf("open store %s: file URIs name a local directory (file:///abs/dir), not one on host %q", uri, u.Host)
+			return nil, &LocationError{URI: uri, Why: fmt.Sprintf("file URIs name a local directory (file:///abs/dir), not one on host %q", u.Host)}
 		}
 		if !filepath.IsAbs(filepath.FromSlash(u.Path)) {
-			return nil, fmt.Errorf("open store %s: want an absolute path (file:///abs/dir), or a plain directory path", uri)
+			return nil, &LocationError{URI: uri, Why: "want an absolute path (file:///abs/dir), or a plain directory path"}
 		}
 		return openDir(uri, filepath.FromSlash(u.Path))
 	case "gs":
-		return nil, fmt.Errorf("open store %s: gs:// is not supported yet: use s3://bucket[/prefix] or a directory", uri)
+		return nil, &LocationError{URI: uri, Why: "gs:// is not supported yet: use s3://bucket[/prefix] or a directory"}
 	}
-	return nil, fmt.Errorf("open store %s: unsupported scheme %s://: want s3://bucket[/prefix], file:///dir or a directory path", uri, scheme)
+	return nil, &LocationError{URI: uri, Why: fmt.Sprintf("unsupported scheme %s://: want s3://bucket[/prefix], file:///dir or a directory path", scheme)}
+}
+
+// LocationError is a store location that names no store aloft can open (a
+// usage error, as opposed to a store that cannot be reached).
+type LocationError struct {
+	URI string // as given; "" when it was empty
+	Why string
+}
+
+func (e *LocationError) Error() string {
+	if e.URI == "" {
+		return "open store: " + e.Why
+	}
+	return "open store " + e.URI + ": " + e.Why
 }
 
 func openDir(uri, dir string) (store.Store, error) {
