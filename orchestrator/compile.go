@@ -56,6 +56,7 @@ func Compile(s *Spec, workflow string) (*Compiled, error) {
 	if err := c.finish(out); err != nil {
 		return nil, err
 	}
+	out.buildIndex()
 	return out, nil
 }
 
