@@ -15,6 +15,10 @@ const CompiledVersion = 1
 // to a Source, nodes in topological order with dependents precomputed. It is
 // the document Step reads; its JSON encoding is deterministic (the same spec
 // always gives the same bytes) and Digest names it.
+//
+// A Compiled from Compile or DecodeCompiled is never changed afterwards (its
+// node index is built there), so one value may be shared by any number of
+// goroutines and states. Callers must not modify its fields either.
 type Compiled struct {
 	Version       int                      `json:"version"`
 	Name          string                   `json:"name"`
@@ -27,7 +31,7 @@ type Compiled struct {
 	// semantics; kept for messages).
 	Source string `json:"source,omitempty"`
 
-	index map[string]int32 // node name -> index, built lazily
+	index map[string]int32 // node name -> index; built by Compile and DecodeCompiled, read only
 }
 
 // FailurePolicy says what happens to the rest of a run when a node fails.
@@ -160,16 +164,29 @@ type Cond struct {
 	Right Source `json:"right"`
 }
 
-// NodeIndex returns the index of the named node.
+// NodeIndex returns the index of the named node. It only reads c, so
+// concurrent calls on a shared Compiled are safe.
 func (c *Compiled) NodeIndex(name string) (int32, bool) {
-	if c.index == nil {
-		c.index = make(map[string]int32, len(c.Nodes))
-		for i, n := range c.Nodes {
-			c.index[n.Name] = int32(i)
+	if c.index != nil {
+		i, ok := c.index[name]
+		return i, ok
+	}
+	// A Compiled written as a literal (tests) has no index: scan.
+	for i := range c.Nodes {
+		if c.Nodes[i].Name == name {
+			return int32(i), true
 		}
 	}
-	i, ok := c.index[name]
-	return i, ok
+	return 0, false
+}
+
+// buildIndex makes the node-name index; Compile and DecodeCompiled call it
+// before the Compiled is returned, so it is never written once shared.
+func (c *Compiled) buildIndex() {
+	c.index = make(map[string]int32, len(c.Nodes))
+	for i := range c.Nodes {
+		c.index[c.Nodes[i].Name] = int32(i)
+	}
 }
 
 // Encode gives the deterministic JSON document (map keys sorted by
@@ -192,5 +209,6 @@ func DecodeCompiled(b []byte) (*Compiled, error) {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, err
 	}
+	c.buildIndex()
 	return &c, nil
 }

@@ -37,6 +37,23 @@ type Literal struct {
 	Map  map[string]Literal
 }
 
+// clone returns a deep copy of l (its blob, list and map are copied).
+func (l Literal) clone() Literal {
+	if l.Blob != nil {
+		b := *l.Blob
+		l.Blob = &b
+	}
+	if l.List != nil {
+		list := make([]Literal, len(l.List))
+		for i := range l.List {
+			list[i] = l.List[i].clone()
+		}
+		l.List = list
+	}
+	l.Map = cloneLiterals(l.Map)
+	return l
+}
+
 // Constructors for literals.
 func Int(v int64) Literal              { return Literal{Kind: KindInt, Int: v} }
 func Float(v float64) Literal          { return Literal{Kind: KindFloat, Flt: v} }

@@ -97,8 +97,9 @@ type NodeState struct {
 }
 
 // State is everything Step knows about one execution. Step takes ownership
-// of the State it is given: the State it returns may share storage with it.
-// Shells that need an older state keep its encoding (as persisting does).
+// of the State it is given and updates its Nodes in place: the State it
+// returns shares storage with it. Shells that need an older state keep a
+// Clone or its encoding (as persisting does).
 type State struct {
 	Version        int                `json:"v"`
 	Exec           string             `json:"exec"`
@@ -148,8 +149,44 @@ func NewState(wf *Compiled, digest string, opt Options, now time.Time) State {
 	}
 }
 
-// Workflow returns the compiled workflow the state executes.
+// Compiled returns the compiled workflow the state executes.
 func (s *State) Compiled() *Compiled { return s.wf }
+
+// Clone returns a deep copy of s: its maps, slices, node states, map items
+// and literals are copied, so neither Step nor any other change to the
+// clone shows in s, or the other way round. The compiled workflow, which
+// never changes, is shared.
+func (s *State) Clone() State {
+	c := *s
+	c.Inputs = cloneLiterals(s.Inputs)
+	c.Outputs = cloneLiterals(s.Outputs)
+	c.Nodes = cloneNodeStates(s.Nodes)
+	return c
+}
+
+func cloneNodeStates(ns []NodeState) []NodeState {
+	if ns == nil {
+		return nil
+	}
+	out := make([]NodeState, len(ns))
+	for i := range ns {
+		out[i] = ns[i]
+		out[i].Outputs = cloneLiterals(ns[i].Outputs)
+		out[i].Items = cloneNodeStates(ns[i].Items)
+	}
+	return out
+}
+
+func cloneLiterals(m map[string]Literal) map[string]Literal {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]Literal, len(m))
+	for k, l := range m {
+		out[k] = l.clone()
+	}
+	return out
+}
 
 // Encode gives the stored form of the state.
 func (s *State) Encode() ([]byte, error) { return json.Marshal(s) }

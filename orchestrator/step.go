@@ -10,6 +10,13 @@ import (
 // I/O and reads no clock: time is now. Every event is idempotent: a stale or
 // duplicate event returns the state unchanged and no commands.
 //
+// Step updates s.Nodes (and the node states inside it) in place: the State
+// it returns shares that storage with s, so after the call s shows the new
+// node phases next to its old Seq and Phase. Callers hand s over: they must
+// not use it afterwards, nor share one State between goroutines. A caller
+// that needs the old state too passes s.Clone() (or keeps its encoding, as
+// persisting does).
+//
 // The cost of an event is proportional to what it touches (the node and its
 // dependents), not to the size of the workflow.
 func Step(s State, ev Event, now time.Time) (State, []Command) {
