@@ -89,9 +89,6 @@ func TestProcessRunners(t *testing.T) {
 				if polled && !pidfdWorks() {
 					t.Skip("no pidfd on this kernel")
 				}
-				old := usePolled
-				usePolled = polled
-				defer func() { usePolled = old }()
 				ctx := context.Background()
 				if c.cancel > 0 {
 					var cancel func()
@@ -100,7 +97,7 @@ func TestProcessRunners(t *testing.T) {
 				}
 				spec := procSpec{path: "/bin/sh", argv: []string{"sh", "-c", c.script}, dir: t.TempDir(),
 					env: []string{"PATH=/usr/bin:/bin", "X=1", "X=2"}, timeout: c.timeout, grace: c.grace, name: "t",
-					memLimit: c.memLimit, memMode: MemoryPoll}
+					memLimit: c.memLimit, memMode: MemoryPoll, threads: !polled}
 				if c.script == "" {
 					spec.path, spec.argv = filepath.Join(t.TempDir(), "missing"), []string{"missing"}
 				}
