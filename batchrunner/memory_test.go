@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/aloft-run/aloft/batchrunner"
 	"github.com/aloft-run/aloft/orchestrator"
 )
@@ -17,6 +20,15 @@ func allocTask(t *testing.T, mib string) orchestrator.TaskTemplate {
 	}
 }
 
+// skipWithoutCgroup skips a cgroup case where no memory cgroup can be made
+// (the attempt then fails with a system error naming the memory limit).
+func skipWithoutCgroup(t *testing.T, mode batchrunner.MemoryLimit, r result) {
+	t.Helper()
+	if mode == batchrunner.MemoryCgroup && r.f != nil && r.f.Kind == orchestrator.ErrSystem && strings.Contains(r.f.Message, "memory limit") {
+		t.Skipf("no memory cgroup here: %s", r.f.Message)
+	}
+}
+
 func TestRunMemoryLimit(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []batchrunner.MemoryLimit{batchrunner.MemoryCgroup, batchrunner.MemoryPoll} {
@@ -26,20 +38,40 @@ func TestRunMemoryLimit(t *testing.T) {
 			opt := batchrunner.RunOptions{Memory: mode}
 
 			r := run(t, st, attempt(t, st, allocTask(t, "50"), nil), opt)
-			if r.f != nil && r.f.Kind == orchestrator.ErrSystem && strings.Contains(r.f.Message, "memory limit") {
-				t.Skipf("no memory cgroup here: %s", r.f.Message)
-			}
+			skipWithoutCgroup(t, mode, r)
 			r.ok(t)
 
 			f := run(t, st, attempt(t, st, allocTask(t, "400"), nil), opt).failed(t)
 			f = wantKind(t, f, orchestrator.ErrOOM)
-			if !strings.HasPrefix(f.Message, "out of memory: exceeded 200Mi limit (peak ") {
-				t.Errorf("message %q", f.Message)
-			}
-			if f.Signal != "SIGKILL" || f.PeakRSS < 150<<20 {
-				t.Errorf("signal %q peak %d", f.Signal, f.PeakRSS)
-			}
+			assert.True(t, strings.HasPrefix(f.Message, "out of memory: exceeded 200Mi limit (peak "), "message %q", f.Message)
+			assert.Equal(t, "SIGKILL", f.Signal)
+			assert.GreaterOrEqual(t, f.PeakRSS, int64(150<<20))
 			t.Logf("%s: %s", mode, f.Message)
+		})
+	}
+}
+
+// TestRunMemoryKillInPipeline: the kernel (or the poller) kills a stage of
+// a pipeline for memory while the pipeline's last stage, and so the task,
+// exits 0. The attempt is out of memory all the same, not a success that
+// would be cached.
+func TestRunMemoryKillInPipeline(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []batchrunner.MemoryLimit{batchrunner.MemoryCgroup, batchrunner.MemoryPoll} {
+		t.Run(string(mode), func(t *testing.T) {
+			t.Parallel()
+			st := newStore(t)
+			task := orchestrator.TaskTemplate{
+				// tail keeps a line-less input whole: 500 MB it cannot hold.
+				Command:   []string{"sh", "-c", "head -c 500M /dev/zero | tail | wc -c"},
+				Resources: orchestrator.Resources{MemoryBytes: 50 << 20},
+			}
+			r := run(t, st, attempt(t, st, task, nil), batchrunner.RunOptions{Memory: mode})
+			skipWithoutCgroup(t, mode, r)
+			f := r.failed(t)
+			f = wantKind(t, f, orchestrator.ErrOOM)
+			require.True(t, strings.HasPrefix(f.Message, "out of memory: exceeded 50Mi limit (peak "), "message %q", f.Message)
+			t.Logf("%s: %s (exit code %d, signal %q)", mode, f.Message, f.ExitCode, f.Signal)
 		})
 	}
 }
