@@ -163,7 +163,7 @@ func failf(kind orchestrator.ErrorKind, format string, args ...any) *taskError {
 }
 
 func (r *runner) run(ctx context.Context) error {
-	prefix := "aloft-" + safeName(r.a.Exec+"-"+r.a.Label()) + "-"
+	prefix := scratchPrefix(r.a.Exec + "-" + r.a.Label())
 	scratch, ok := r.opt.Scratch.take(r.opt.WorkDir, prefix)
 	if !ok {
 		var err error

@@ -103,8 +103,8 @@ func TestRunParentKilled(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "task.pid")
 	prefix := attempt(t, st, orchestrator.TaskTemplate{Command: []string{self(t), pidFile}, Env: map[string]string{helperEnv: "sleep"}}, nil)
 	parent := exec.Command(self(t))
-	parent.Env = append(os.Environ(), helperEnv+"=runner", "ALOFT_TEST_STORE="+dir, "ALOFT_TEST_PREFIX="+prefix,
-		"TMPDIR="+t.TempDir()) // a runner killed with -9 leaves its scratch directory behind
+	tmp := t.TempDir() // a runner killed with -9 leaves its scratch directory behind
+	parent.Env = append(os.Environ(), helperEnv+"=runner", "ALOFT_TEST_STORE="+dir, "ALOFT_TEST_PREFIX="+prefix, "TMPDIR="+tmp)
 	require.NoError(t, parent.Start())
 	var pid int
 	deadline := time.Now().Add(20 * time.Second)
@@ -120,4 +120,17 @@ func TestRunParentKilled(t *testing.T) {
 	_ = parent.Process.Kill()
 	_ = parent.Wait()
 	assert.True(t, waitDead(t, pid), "the task outlived its killed runner")
+
+	// What it left behind is removed by a later run, and only that.
+	left := scratchDirs(t, tmp)
+	require.Len(t, left, 1)
+	mine := filepath.Join(tmp, "aloft-pid"+strconv.Itoa(os.Getpid())+"-x-n-1")
+	old := filepath.Join(tmp, "aloft-x-n-2") // named before names carried the pid
+	for _, d := range []string{mine, old} {
+		require.NoError(t, os.Mkdir(d, 0o777))
+	}
+	removed, err := batchrunner.RemoveStaleScratch(tmp)
+	require.NoError(t, err)
+	assert.Equal(t, []string{filepath.Join(tmp, left[0])}, removed)
+	assert.ElementsMatch(t, []string{filepath.Base(mine), filepath.Base(old)}, scratchDirs(t, tmp))
 }
