@@ -7,7 +7,9 @@
 //
 //	inputs.json   the Attempt: task template and input literals (written by the engine)
 //	claim.json    which job runs it (create-if-absent: a duplicate job exits at once)
-//	log.txt       the task's combined stdout and stderr (absent when it printed nothing)
+//	log.txt       the task's combined stdout and stderr (absent when it printed nothing;
+//	              past RunOptions.LogLimit, 64 MiB, its head and tail around a line
+//	              saying how many bytes were dropped)
 //	outputs/...   file and directory outputs, with SHA-256 digests
 //	outputs.json  the outputs; written last, its creation is the completion event
 //	error.json    or the failure: kind, exit code, signal, message, log tail
@@ -20,7 +22,15 @@
 // into an argv that no shell ever sees, runs it in its own process group
 // under its timeout and memory limit (a cgroup v1 memory cgroup where one
 // can be made, else RSS polling), and validates and uploads the declared
-// outputs. Task failures are results (error.json), not Go errors.
+// outputs. Task failures are results (error.json), not Go errors. A
+// symbolic link in an output (or inside a directory output) that resolves
+// outside the attempt's scratch directory fails the attempt (Decision
+// 23); one inside it is followed.
+//
+// A scratch directory is named aloft-pid<pid>-<exec>-<node>-<n> under
+// RunOptions.WorkDir: RemoveStaleScratch removes those whose runner
+// process is gone (killed with -9), and the local executor calls it when
+// it is made.
 //
 // Two process runners start and watch a task (process.go), sharing the
 // start, kill and wait steps and differing in how they wait. On Linux with
