@@ -6,11 +6,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/aloft-run/aloft/store"
 )
+
+// defaultLogLimit is how much of a task's output log.txt keeps: the first
+// half and the last half, with a line between saying how much was dropped.
+const defaultLogLimit = 64 << 20
 
 // logSpill is how much output a logSink keeps in memory before it moves
 // the log to its local file.
@@ -19,6 +24,8 @@ const logSpill = 1 << 20
 // logSink takes the task's combined output: it keeps all of it (in memory
 // while it is small, then in a local file, uploaded as log.txt), the last
 // few KiB for error.json, and passes each line on to the caller's writer.
+// Past its limit it keeps the first half of the limit and the last half
+// (in memory, a ring), dropping what was printed between.
 // A task that prints nothing costs no file at all: creating files is what
 // a short task's overhead is made of on many file systems.
 type logSink struct {
@@ -26,11 +33,15 @@ type logSink struct {
 	spillAt  int    // logSpill; 0: the file from the first byte
 	keepFile bool   // close leaves the file (KeepWorkDir)
 	out      io.Writer
+	limit    int64 // bytes log.txt keeps; defaultLogLimit unless set before the first write
 
 	mu        sync.Mutex
 	buf       []byte   // the whole log while file is nil
 	file      *os.File // nil until the log spills
 	size      int64    // bytes written so far
+	head      int64    // of which kept in buf or file, at most limit-limit/2
+	headLine  bool     // the head ends in a newline
+	ring      logRing  // the last limit/2 bytes after the head
 	spillErr  error    // the spill failed: the log is incomplete
 	tail      []byte
 	truncated bool // tail lost its beginning
@@ -40,7 +51,7 @@ type logSink struct {
 // newLogSink makes a sink whose local file, if it needs one, is path.
 // With keepFile the whole log goes to the file, which close leaves behind.
 func newLogSink(path string, out io.Writer, keepFile bool) *logSink {
-	l := &logSink{path: path, out: out, spillAt: logSpill, keepFile: keepFile}
+	l := &logSink{path: path, out: out, spillAt: logSpill, keepFile: keepFile, limit: defaultLogLimit}
 	if keepFile {
 		l.spillAt = 0
 	}
@@ -149,10 +160,25 @@ func (l *logSink) tailString() string {
 	return string(t)
 }
 
-// keep appends b to the log: to the buffer, or to the file once the log
-// has outgrown spillAt. The caller holds l.mu.
+// keep appends b to the log: to the head while it is under its share of
+// the limit, then to the ring of the last bytes. The caller holds l.mu.
 func (l *logSink) keep(b []byte) {
 	l.size += int64(len(b))
+	if room := l.limit - l.limit/2 - l.head; room > 0 {
+		h := b[:min(int64(len(b)), room)]
+		l.keepHead(h)
+		l.headLine = len(h) > 0 && h[len(h)-1] == '\n'
+		l.head += int64(len(h))
+		b = b[len(h):]
+	}
+	if len(b) > 0 {
+		l.ring.write(b, int(l.limit/2))
+	}
+}
+
+// keepHead appends b to the buffer, or to the file once the log has
+// outgrown spillAt. The caller holds l.mu.
+func (l *logSink) keepHead(b []byte) {
 	if l.file == nil && l.spillErr == nil && len(l.buf)+len(b) > l.spillAt {
 		f, err := os.OpenFile(l.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o666)
 		if err == nil {
@@ -180,7 +206,8 @@ func (l *logSink) keep(b []byte) {
 func (l *logSink) upload(ctx context.Context, st store.Store, key string) error {
 	l.mu.Lock()
 	l.dirty = false
-	size, buf, spilled, serr := l.size, l.buf, l.file != nil, l.spillErr
+	size, head, headLine, buf, spilled, serr := l.size, l.head, l.headLine, l.buf, l.file != nil, l.spillErr
+	tail := l.ring.bytes()
 	l.mu.Unlock()
 	if serr != nil {
 		return fmt.Errorf("upload log: %w", serr)
@@ -188,26 +215,62 @@ func (l *logSink) upload(ctx context.Context, st store.Store, key string) error 
 	if size == 0 {
 		return nil
 	}
-	if !spilled {
-		// buf only grows by appending: the bytes seen here stay as they are.
-		if _, err := st.Put(ctx, key, bytes.NewReader(buf), store.PutOptions{}); err != nil {
+	// buf only grows by appending, and the file is only appended to: the
+	// first head bytes seen here stay as they are.
+	var r io.Reader = bytes.NewReader(buf)
+	if spilled {
+		f, err := os.Open(l.path)
+		if err != nil {
 			return fmt.Errorf("upload log: %w", err)
 		}
-		return nil
+		defer f.Close()
+		r = io.LimitReader(f, head)
 	}
-	f, err := os.Open(l.path)
-	if err != nil {
-		return fmt.Errorf("upload log: %w", err)
+	if len(tail) > 0 {
+		marker := ""
+		if dropped := size - head - int64(len(tail)); dropped > 0 {
+			marker = fmt.Sprintf("[aloft: %d bytes of output dropped here; log.txt keeps the first %d and the last %d]\n",
+				dropped, head, len(tail))
+			if !headLine {
+				marker = "\n" + marker
+			}
+		}
+		r = io.MultiReader(r, strings.NewReader(marker), bytes.NewReader(tail))
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("upload log: %w", err)
-	}
-	if _, err := st.Put(ctx, key, io.LimitReader(f, fi.Size()), store.PutOptions{}); err != nil {
+	if _, err := st.Put(ctx, key, r, store.PutOptions{}); err != nil {
 		return fmt.Errorf("upload log: %w", err)
 	}
 	return nil
+}
+
+// logRing holds the last bytes written to it, up to a size fixed at the
+// first write.
+type logRing struct {
+	buf []byte
+	n   int64 // bytes written in all
+}
+
+func (r *logRing) write(b []byte, size int) {
+	if size <= 0 {
+		return
+	}
+	if r.buf == nil {
+		r.buf = make([]byte, size)
+	}
+	for len(b) > 0 {
+		k := copy(r.buf[r.n%int64(len(r.buf)):], b)
+		b = b[k:]
+		r.n += int64(k)
+	}
+}
+
+// bytes is a copy of what the ring holds, oldest first.
+func (r *logRing) bytes() []byte {
+	if r.n <= int64(len(r.buf)) {
+		return bytes.Clone(r.buf[:r.n])
+	}
+	i := r.n % int64(len(r.buf))
+	return append(bytes.Clone(r.buf[i:]), r.buf[:i]...)
 }
 
 // flushEvery uploads the log every period while it changes, until stop is

@@ -20,10 +20,10 @@ const memRoot = "/sys/fs/cgroup/memory"
 
 // memCgroup is a task's memory cgroup (cgroup v1).
 type memCgroup interface {
-	leave() error              // move the calling thread back where it came from
-	killAll()                  // SIGKILL every process still in the cgroup
-	stats() (ooms, peak int64) // OOM kills, peak usage in bytes
-	remove()                   // delete the cgroup (best effort)
+	leave() error // move the calling thread back where it came from
+	killAll()     // SIGKILL every process still in the cgroup
+	stats() cgroupStats
+	remove() // delete the cgroup (best effort)
 }
 
 // cgroupV1 is a child of the calling thread's own memory cgroup.
@@ -138,26 +138,26 @@ func (c *cgroupV1) killAll() {
 	}
 }
 
-func (c *cgroupV1) stats() (ooms, peak int64) {
+func (c *cgroupV1) stats() cgroupStats {
+	var st cgroupStats
 	if b, err := os.ReadFile(filepath.Join(c.dir, "memory.oom_control")); err == nil {
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {
 			if v, ok := strings.CutPrefix(sc.Text(), "oom_kill "); ok {
-				ooms, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				st.oomKills, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				st.counted = true
 			}
 		}
 	}
-	if ooms == 0 { // kernels without the oom_kill counter
-		for _, f := range []string{"memory.failcnt", "memory.memsw.failcnt"} {
-			if n := readInts(filepath.Join(c.dir, f)); len(n) == 1 && n[0] > 0 {
-				ooms = n[0]
-			}
+	for _, f := range []string{"memory.failcnt", "memory.memsw.failcnt"} {
+		if n := readInts(filepath.Join(c.dir, f)); len(n) == 1 {
+			st.failures = max(st.failures, n[0])
 		}
 	}
 	if n := readInts(filepath.Join(c.dir, "memory.max_usage_in_bytes")); len(n) == 1 {
-		peak = n[0]
+		st.peak = n[0]
 	}
-	return ooms, peak
+	return st
 }
 
 func (c *cgroupV1) remove() {

@@ -11,7 +11,7 @@ import (
 type memCgroup interface {
 	leave() error
 	killAll()
-	stats() (ooms, peak int64)
+	stats() cgroupStats
 	remove()
 }
 

@@ -31,6 +31,9 @@ func (r *runner) collect(ctx context.Context, task *orchestrator.TaskTemplate, o
 	out := make(map[string]orchestrator.Literal, len(task.Outputs))
 	for _, p := range task.Outputs {
 		path := filepath.Join(outDir, p.Name)
+		if terr := r.checkLink(p.Name, path); terr != nil {
+			return nil, terr, nil
+		}
 		fi, err := os.Stat(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			if p.Type.Optional {
@@ -57,7 +60,7 @@ func (r *runner) collect(ctx context.Context, task *orchestrator.TaskTemplate, o
 				return nil, failf(orchestrator.ErrUser, "output %s (directory): %s is not a directory", p.Name, path), nil
 			}
 			var b orchestrator.Blob
-			b, terr, err = r.uploadDir(ctx, path, r.prefix+OutputsDir+p.Name)
+			b, terr, err = r.uploadDir(ctx, p.Name, path, r.prefix+OutputsDir+p.Name)
 			lit = orchestrator.Directory(b)
 		default:
 			if fi.IsDir() {
@@ -91,9 +94,10 @@ func (r *runner) upload(ctx context.Context, path, key string) (orchestrator.Blo
 	return orchestrator.Blob{URI: r.st.URI(key), Digest: "sha256:" + hex.EncodeToString(h.Sum(nil)), Size: cr.n}, nil
 }
 
-// uploadDir stores every file under dir at key/<relative path> and returns
-// the directory's blob: its URI names key, its digest is DirectoryDigest.
-func (r *runner) uploadDir(ctx context.Context, dir, key string) (orchestrator.Blob, *taskError, error) {
+// uploadDir stores every file under dir, the output name, at key/<relative
+// path> and returns the directory's blob: its URI names key, its digest is
+// DirectoryDigest.
+func (r *runner) uploadDir(ctx context.Context, name, dir, key string) (orchestrator.Blob, *taskError, error) {
 	files := map[string]string{}
 	var total int64
 	var terr *taskError
@@ -106,6 +110,11 @@ func (r *runner) uploadDir(ctx context.Context, dir, key string) (orchestrator.B
 		}
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
+		if d.Type()&fs.ModeSymlink != 0 {
+			if terr = r.checkLink(name+"/"+rel, p); terr != nil {
+				return filepath.SkipAll
+			}
+		}
 		fi, err := os.Stat(p) // follows a symbolic link
 		if err != nil || !fi.Mode().IsRegular() {
 			terr = failf(orchestrator.ErrUser, "output directory %s: %s is not a regular file (symbolic links to directories are not followed)", dir, rel)
@@ -127,6 +136,31 @@ func (r *runner) uploadDir(ctx context.Context, dir, key string) (orchestrator.B
 		return orchestrator.Blob{}, terr, err
 	}
 	return orchestrator.Blob{URI: r.st.URI(key), Digest: DirectoryDigest(files), Size: total}, nil, nil
+}
+
+// checkLink fails the output named name when path is a symbolic link that
+// resolves outside the attempt's work directory (Decision 23): a task's
+// outputs must not carry other files of the machine (/etc/passwd, a
+// user's keys) into the store. A link inside the work directory is
+// followed.
+func (r *runner) checkLink(name, path string) *taskError {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return nil
+	}
+	target, _ := os.Readlink(path)
+	resolved, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil // a dangling link: reading it fails as a missing file does
+	}
+	root, err := filepath.EvalSymlinks(r.work)
+	if err != nil {
+		root = r.work
+	}
+	if rel, err := filepath.Rel(root, resolved); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return failf(orchestrator.ErrUser, "output %s: %s is a symbolic link to %s, outside the attempt's work directory %s; write or copy the file there instead of linking to it", name, path, target, r.work)
+	}
+	return nil
 }
 
 // DirectoryDigest is the digest of a directory given the digest of each of

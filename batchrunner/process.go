@@ -24,6 +24,9 @@ type procSpec struct {
 	memMode  MemoryLimit
 	grace    time.Duration // SIGTERM to SIGKILL
 	name     string        // for the cgroup's name
+	// threads runs the task with runProcessThreads even where
+	// runProcessPolled would do (tests of the fallback).
+	threads bool
 }
 
 // procResult is how the task process ended.
@@ -38,16 +41,41 @@ type procResult struct {
 	startErr  error  // the process never ran
 }
 
-// launched is what the starting goroutine reports.
+// launched is how a start went.
 type launched struct {
-	pid int
-	err error
-	cg  memCgroup
+	pid   int
+	err   error
+	cg    memCgroup
+	stuck bool // the thread could not leave the cgroup: it must end with its goroutine
+}
+
+// cgroupStats is what a memory cgroup says of its task.
+type cgroupStats struct {
+	oomKills int64 // processes the kernel killed for memory
+	counted  bool  // the kernel counts oomKills (Linux 4.13 on)
+	failures int64 // times usage hit the limit (reclaim may have saved it)
+	peak     int64 // peak usage, bytes
 }
 
 // devNull is the task's standard input, opened once per process: a task
 // reads nothing unless it opens its inputs.
 var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNull) })
+
+// The two runners, runProcessThreads and runProcessPolled, go through the
+// same steps, and share all but the waiting:
+//
+//	start  startTask forks the task on a locked OS thread, in a new memory
+//	       cgroup if it is to have one; startLimiter starts RSS polling
+//	       where there is no cgroup
+//	pump   the task's output goes line by line to the logSink while the
+//	       runner waits for the task's exit, ctx, the timeout and memory
+//	kill   a stopper turns those events into SIGTERM, then SIGKILL after
+//	       the grace, to the whole process group
+//	wait   procResult.ended reaps what is left of the group and reads the
+//	       cgroup's or the poller's verdict on memory
+//
+// runProcessThreads waits with goroutines and channels; runProcessPolled
+// (Linux) in one poll(2) call on the calling goroutine.
 
 // runProcessThreads runs the task in its own process group, with no shell,
 // its output going to sink, under its timeout and memory limit, and kills
@@ -56,8 +84,8 @@ var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNu
 // thread that started the child exits, so that thread must outlive the
 // child. The same thread is the one briefly placed in the task's memory
 // cgroup, so the child is born inside it (no window where it runs
-// unbounded). Its output is read by another goroutine, and a third watches
-// the clock and ctx. On Linux runProcessPolled does the same on one thread.
+// unbounded). Its output is read by another goroutine, and the calling one
+// watches the clock, ctx and memory.
 //
 // It forks with syscall.ForkExec and reaps with wait4 rather than through
 // os/exec: a task is a path, argv, env and three descriptors, and for short
@@ -65,126 +93,38 @@ var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNu
 // once, no pidfd bookkeeping).
 func runProcessThreads(ctx context.Context, spec procSpec, sink *logSink) procResult {
 	res := procResult{exitCode: -1}
-	stdin, err := devNull()
-	if err != nil {
-		res.startErr = fmt.Errorf("open %s: %w", os.DevNull, err)
-		return res
-	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		res.startErr = fmt.Errorf("make output pipe: %w", err)
 		return res
 	}
 	defer pr.Close()
-	attr := taskAttr(spec, stdin, pw.Fd())
-	wantCgroup := wantsCgroup(spec)
 	startedc := make(chan launched, 1)
 	exitedc := make(chan syscall.WaitStatus, 1)
 	go func() {
 		runtime.LockOSThread()
-		unlock := true
-		var l launched
-		if wantCgroup {
-			cg, err := enterNewCgroup(spec.name, spec.memLimit)
-			if err != nil && spec.memMode == MemoryCgroup {
-				l.err = fmt.Errorf("memory limit: %w", err)
-			}
-			l.cg = cg
-		}
-		if l.err == nil {
-			l.pid, l.err = syscall.ForkExec(spec.path, spec.argv, attr)
-		}
-		if l.cg != nil {
-			// Leave the cgroup at once: only the child is to be bounded.
-			if err := l.cg.leave(); err != nil {
-				unlock = false // this thread dies with the goroutine
-				if l.err == nil {
-					_ = syscall.Kill(-l.pid, syscall.SIGKILL)
-				}
-			}
-		}
+		l := startTask(spec, pw.Fd(), wantsCgroup(spec))
 		startedc <- l
 		if l.err == nil {
 			exitedc <- wait(l.pid)
 		}
-		if unlock {
+		if !l.stuck {
 			runtime.UnlockOSThread()
 		}
 	}()
 	l := <-startedc
-	runtime.KeepAlive(stdin)
 	pw.Close()
 	if l.err != nil {
-		if l.cg != nil {
-			l.cg.remove()
-		}
-		res.startErr = fmt.Errorf("start %s: %w", spec.argv[0], l.err)
+		res.startErr = l.err
 		return res
 	}
-	pid := l.pid
 	logDone := make(chan struct{})
 	go func() {
 		sink.consume(pr)
 		close(logDone)
 	}()
-
-	var poll *rssPoller
-	switch {
-	case l.cg != nil:
-		res.limiter = "cgroup v1"
-	case spec.memLimit > 0 && spec.memMode != MemoryOff:
-		poll = startRSSPoller(pid, spec.memLimit, 100*time.Millisecond)
-		res.limiter = "RSS polling"
-	}
-	var overc <-chan struct{}
-	if poll != nil {
-		overc = poll.exceeded
-	}
-	var timeoutc <-chan time.Time
-	if spec.timeout > 0 {
-		t := time.NewTimer(spec.timeout)
-		defer t.Stop()
-		timeoutc = t.C
-	}
-	var killc <-chan time.Time
-	donec := ctx.Done()
-	terminate := func() {
-		_ = syscall.Kill(-pid, syscall.SIGTERM)
-		if killc == nil {
-			killc = time.After(spec.grace)
-		}
-	}
-	var ws syscall.WaitStatus
-	for exited := false; !exited; {
-		select {
-		case ws = <-exitedc:
-			exited = true
-		case <-timeoutc:
-			timeoutc = nil
-			res.timedOut = true
-			terminate()
-		case <-donec:
-			donec = nil
-			res.cancelled = true
-			terminate()
-		case <-overc:
-			overc = nil
-			res.oom = true
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-		case <-killc:
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-		}
-	}
-	res.ended(pid, ws, poll)
-	if l.cg != nil {
-		l.cg.killAll()
-		ooms, peak := l.cg.stats()
-		res.peak = peak
-		if ooms > 0 && (res.signal != "" || res.exitCode != 0) {
-			res.oom = true
-		}
-		l.cg.remove()
-	}
+	poll := res.startLimiter(l.pid, spec, l.cg)
+	res.ended(l.pid, waitThreads(ctx, newStopper(&res, l.pid, spec), exitedc, poll), poll, l.cg)
 	select {
 	case <-logDone:
 	case <-time.After(2 * time.Second): // a process outside the group holds the pipe
@@ -192,6 +132,160 @@ func runProcessThreads(ctx context.Context, spec procSpec, sink *logSink) procRe
 		<-logDone
 	}
 	return res
+}
+
+// waitThreads waits for the task's exit on exitedc, stopping it on the
+// way as ctx, the timeout and the memory poller (if any) say.
+func waitThreads(ctx context.Context, s *stopper, exitedc <-chan syscall.WaitStatus, poll *rssPoller) syscall.WaitStatus {
+	var overc <-chan struct{}
+	if poll != nil {
+		overc = poll.exceeded
+	}
+	donec := ctx.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		var timerc <-chan time.Time
+		if d := s.next(time.Now()); d >= 0 {
+			timer.Reset(d)
+			timerc = timer.C
+		}
+		select {
+		case ws := <-exitedc:
+			return ws
+		case <-donec:
+			donec = nil
+			s.cancel(time.Now())
+		case <-overc:
+			overc = nil
+			s.overMemory()
+		case <-timerc:
+		}
+		s.tick(time.Now())
+	}
+}
+
+// startTask forks the task, its stdout and stderr going to out, on the
+// calling goroutine's locked OS thread, which is the Pdeathsig thread and
+// must outlive the task. With inCgroup the thread first enters a new
+// memory cgroup and leaves it right after the fork, so that only the child
+// is bounded; should it fail to leave, the task is killed and the thread
+// is stuck: the caller must not unlock it, so that it ends with its
+// goroutine rather than go on forking other tasks into the cgroup.
+func startTask(spec procSpec, out uintptr, inCgroup bool) launched {
+	var l launched
+	stdin, err := devNull()
+	if err != nil {
+		l.err = fmt.Errorf("open %s: %w", os.DevNull, err)
+		return l
+	}
+	if inCgroup {
+		cg, err := enterNewCgroup(spec.name, spec.memLimit)
+		if err != nil && spec.memMode == MemoryCgroup {
+			l.err = fmt.Errorf("start %s: memory limit: %w", spec.argv[0], err)
+			return l
+		}
+		l.cg = cg
+	}
+	l.pid, err = syscall.ForkExec(spec.path, spec.argv, taskAttr(spec, stdin, out))
+	runtime.KeepAlive(stdin)
+	if err != nil {
+		l.err = fmt.Errorf("start %s: %w", spec.argv[0], err)
+	}
+	if l.cg == nil {
+		return l
+	}
+	if lerr := l.cg.leave(); lerr != nil {
+		l.stuck = true
+		if l.err == nil {
+			_ = syscall.Kill(-l.pid, syscall.SIGKILL)
+		}
+	}
+	if l.err != nil {
+		l.cg.remove()
+		l.cg = nil
+	}
+	return l
+}
+
+// startLimiter records how the task's memory is bounded, and starts the
+// RSS poller where it is to be polled.
+func (res *procResult) startLimiter(pid int, spec procSpec, cg memCgroup) *rssPoller {
+	switch {
+	case cg != nil:
+		res.limiter = "cgroup v1"
+	case spec.memLimit > 0 && spec.memMode != MemoryOff:
+		res.limiter = "RSS polling"
+		return startRSSPoller(pid, spec.memLimit, rssPollEvery)
+	}
+	return nil
+}
+
+// rssPollEvery is how often the RSS poller samples the task's group.
+const rssPollEvery = 100 * time.Millisecond
+
+// stopper stops a task that must stop: SIGTERM to its process group at
+// the timeout or when ctx is cancelled, SIGKILL once the grace is over,
+// and SIGKILL at once when it is over its memory. The runner calls it on
+// each event and asks it for the next deadline.
+type stopper struct {
+	res      *procResult
+	pid      int
+	grace    time.Duration
+	deadline time.Time // the timeout; zero: none, or passed
+	killAt   time.Time // the end of the grace; zero: none pending
+	killed   bool      // SIGKILL was sent after a grace
+}
+
+func newStopper(res *procResult, pid int, spec procSpec) *stopper {
+	s := &stopper{res: res, pid: pid, grace: spec.grace}
+	if spec.timeout > 0 {
+		s.deadline = time.Now().Add(spec.timeout)
+	}
+	return s
+}
+
+// next is how long until the next deadline, or -1 when there is none.
+func (s *stopper) next(now time.Time) time.Duration {
+	d := time.Duration(-1)
+	for _, t := range []time.Time{s.deadline, s.killAt} {
+		if !t.IsZero() && (d < 0 || t.Sub(now) < d) {
+			d = max(t.Sub(now), 0)
+		}
+	}
+	return d
+}
+
+// cancel stops the task because ctx is done.
+func (s *stopper) cancel(now time.Time) {
+	s.res.cancelled = true
+	s.terminate(now)
+}
+
+// overMemory kills the task at once for its memory.
+func (s *stopper) overMemory() {
+	s.res.oom = true
+	_ = syscall.Kill(-s.pid, syscall.SIGKILL)
+}
+
+// tick acts on the deadlines that have passed by now.
+func (s *stopper) tick(now time.Time) {
+	if !s.deadline.IsZero() && !now.Before(s.deadline) {
+		s.deadline = time.Time{}
+		s.res.timedOut = true
+		s.terminate(now)
+	}
+	if !s.killAt.IsZero() && !now.Before(s.killAt) {
+		s.killAt, s.killed = time.Time{}, true // the grace is over
+		_ = syscall.Kill(-s.pid, syscall.SIGKILL)
+	}
+}
+
+func (s *stopper) terminate(now time.Time) {
+	_ = syscall.Kill(-s.pid, syscall.SIGTERM)
+	if s.killAt.IsZero() && !s.killed {
+		s.killAt = now.Add(s.grace)
+	}
 }
 
 // taskAttr is how a task starts: in the task's directory and environment
@@ -205,10 +299,14 @@ func taskAttr(spec procSpec, stdin *os.File, out uintptr) *syscall.ProcAttr {
 	}
 }
 
-// ended records how the task's main process ended, takes down what it
-// left in its process group (the task is over when its main process is),
-// and stops the RSS poller, if any, keeping the peak it saw.
-func (res *procResult) ended(pid int, ws syscall.WaitStatus, poll *rssPoller) {
+// ended records how the task's main process ended (ws), takes down what
+// it left in its process group (the task is over when its main process
+// is), stops the RSS poller, if any, and removes the memory cgroup, if
+// any, keeping the peak memory either saw and their verdict on it. A
+// process the kernel killed in the cgroup for memory makes the attempt
+// out of memory even when the main process exited 0 (a pipeline's other
+// stages hide a killed stage's failure).
+func (res *procResult) ended(pid int, ws syscall.WaitStatus, poll *rssPoller, cg memCgroup) {
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	if ws.Signaled() {
 		res.signal = signalName(ws.Signal())
@@ -218,6 +316,23 @@ func (res *procResult) ended(pid int, ws syscall.WaitStatus, poll *rssPoller) {
 	if poll != nil {
 		poll.stop()
 		res.peak = poll.peak()
+		select {
+		case <-poll.exceeded:
+			res.oom = true // the poller killed the group
+		default:
+		}
+	}
+	if cg != nil {
+		cg.killAll()
+		st := cg.stats()
+		res.peak = st.peak
+		// Without the kernel's count of OOM kills, hitting the limit
+		// (which reclaiming page cache also does) counts only when the
+		// task failed.
+		if st.oomKills > 0 || !st.counted && st.failures > 0 && (res.signal != "" || res.exitCode != 0) {
+			res.oom = true
+		}
+		cg.remove()
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"sync"
 	"syscall"
@@ -21,16 +20,14 @@ import (
 // memory cgroup also takes runProcessThreads: the thread that forks it
 // enters the cgroup, and should it fail to leave again, that thread must
 // end with the task rather than go on forking other tasks (a memory-bound
-// task is long enough that the extra goroutines do not matter).
+// task is long enough that the extra goroutines do not matter). See the
+// package documentation for what each costs.
 func runProcess(ctx context.Context, spec procSpec, sink *logSink) procResult {
-	if usePolled && pidfdWorks() && !wantsCgroup(spec) {
+	if !spec.threads && pidfdWorks() && !wantsCgroup(spec) {
 		return runProcessPolled(ctx, spec, sink)
 	}
 	return runProcessThreads(ctx, spec, sink)
 }
-
-// usePolled is false only in tests of runProcessThreads.
-var usePolled = true
 
 var pidfdWorks = sync.OnceValue(func() bool {
 	fd, err := unix.PidfdOpen(unix.Getpid(), 0)
@@ -43,18 +40,13 @@ var pidfdWorks = sync.OnceValue(func() bool {
 
 // runProcessPolled is runProcessThreads, for a task without a memory
 // cgroup, on the calling goroutine alone: it locks the OS thread (the
-// Pdeathsig thread), forks, and then
-// waits in poll(2) for whatever comes first: output on the pipe, the
-// process's exit (its pidfd), ctx's cancellation (an eventfd), the timeout
-// or the kill deadline. A short task thus costs no goroutine switches,
-// which on a virtual machine are tens of microseconds each.
+// Pdeathsig thread), forks, and then waits in poll(2) for whatever comes
+// first: output on the pipe, the process's exit (its pidfd), ctx's
+// cancellation (an eventfd), the timeout, the kill deadline or the next
+// look at the memory poller. A short task thus costs no goroutine
+// switches, which on a virtual machine are tens of microseconds each.
 func runProcessPolled(ctx context.Context, spec procSpec, sink *logSink) procResult {
 	res := procResult{exitCode: -1}
-	stdin, err := devNull()
-	if err != nil {
-		res.startErr = fmt.Errorf("open %s: %w", os.DevNull, err)
-		return res
-	}
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 		res.startErr = fmt.Errorf("make output pipe: %w", err)
@@ -62,67 +54,59 @@ func runProcessPolled(ctx context.Context, spec procSpec, sink *logSink) procRes
 	}
 	rfd := p[0]
 	defer unix.Close(rfd)
-	attr := taskAttr(spec, stdin, uintptr(p[1]))
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	pid, ferr := syscall.ForkExec(spec.path, spec.argv, attr)
-	runtime.KeepAlive(stdin)
+	l := startTask(spec, uintptr(p[1]), false)
 	_ = unix.Close(p[1])
-	if ferr != nil {
-		res.startErr = fmt.Errorf("start %s: %w", spec.argv[0], ferr)
+	if l.err != nil {
+		res.startErr = l.err
 		return res
 	}
-	// Out of descriptors: stop the task, it cannot be watched.
-	abandon := func(err error) procResult {
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		wait(pid)
-		res.startErr = fmt.Errorf("watch %s: %w", spec.argv[0], err)
-		return res
-	}
-	pidfd, err := unix.PidfdOpen(pid, 0)
+	pidfd, err := unix.PidfdOpen(l.pid, 0)
 	if err != nil {
-		return abandon(err)
+		return res.abandon(l.pid, spec, err)
 	}
 	defer unix.Close(pidfd)
 	cancelled, stopCancel, err := cancelFD(ctx)
 	if err != nil {
-		return abandon(err)
+		return res.abandon(l.pid, spec, err)
 	}
 	defer stopCancel()
 
-	var poll *rssPoller
-	if spec.memLimit > 0 && spec.memMode != MemoryOff {
-		poll = startRSSPoller(pid, spec.memLimit, 100*time.Millisecond)
-		res.limiter = "RSS polling"
-	}
+	poll := res.startLimiter(l.pid, spec, nil)
 	lines := newLineSplitter(sink)
 	defer lines.release()
-	var deadline, killAt time.Time
-	if spec.timeout > 0 {
-		deadline = time.Now().Add(spec.timeout)
-	}
-	killed := false
-	terminate := func(now time.Time) {
-		_ = syscall.Kill(-pid, syscall.SIGTERM)
-		if killAt.IsZero() && !killed {
-			killAt = now.Add(spec.grace)
-		}
-	}
 	fds := []unix.PollFd{
 		{Fd: int32(rfd), Events: unix.POLLIN},
 		{Fd: int32(pidfd), Events: unix.POLLIN},
 		{Fd: int32(cancelled), Events: unix.POLLIN},
 	}
-	for exited := false; !exited; {
+	waitPolled(newStopper(&res, l.pid, spec), fds, lines, poll)
+	res.ended(l.pid, wait(l.pid), poll, nil)
+	drainPolled(fds[0], lines)
+	return res
+}
+
+// abandon stops a task that cannot be watched (out of descriptors).
+func (res *procResult) abandon(pid int, spec procSpec, err error) procResult {
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	wait(pid)
+	res.startErr = fmt.Errorf("watch %s: %w", spec.argv[0], err)
+	return *res
+}
+
+// waitPolled waits until the task's main process has exited (fds: its
+// output, its pidfd, ctx's eventfd), passing its output on to lines and
+// stopping it on the way as ctx, the timeout and the memory poller (if
+// any) say. It does not reap the process.
+func waitPolled(s *stopper, fds []unix.PollFd, lines *lineSplitter, poll *rssPoller) {
+	for {
 		timeout := -1
-		now := time.Now()
-		for _, t := range []time.Time{deadline, killAt} {
-			if !t.IsZero() {
-				timeout = minTimeout(timeout, t.Sub(now))
-			}
+		if d := s.next(time.Now()); d >= 0 {
+			timeout = minTimeout(timeout, d)
 		}
-		if poll != nil {
-			timeout = minTimeout(timeout, 100*time.Millisecond)
+		if poll != nil && !s.res.oom {
+			timeout = minTimeout(timeout, rssPollEvery)
 		}
 		for i := range fds {
 			fds[i].Revents = 0
@@ -131,65 +115,50 @@ func runProcessPolled(ctx context.Context, spec procSpec, sink *logSink) procRes
 			continue // revents are not to be trusted; the deadlines are rechecked
 		} else if err != nil {
 			// Cannot wait any more: end the task and report it.
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-			exited = true
-			continue
+			_ = syscall.Kill(-s.pid, syscall.SIGKILL)
+			return
 		}
-		if fds[0].Revents != 0 && !lines.feed(fdReader(rfd)) {
+		if fds[0].Revents != 0 && !lines.feed(fdReader(fds[0].Fd)) {
 			fds[0].Fd = -1 // end of output: the task may still run
 		}
-		if fds[1].Revents != 0 {
-			exited = true
-		}
-		now = time.Now()
+		now := time.Now()
 		if fds[2].Revents != 0 {
 			fds[2].Fd = -1
-			res.cancelled = true
-			terminate(now)
+			s.cancel(now)
 		}
-		if !deadline.IsZero() && !now.Before(deadline) {
-			deadline = time.Time{}
-			res.timedOut = true
-			terminate(now)
-		}
-		if !killAt.IsZero() && !now.Before(killAt) {
-			killAt, killed = time.Time{}, true // the grace is over
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-		}
-		if poll != nil && !res.oom {
+		s.tick(now)
+		if poll != nil && !s.res.oom {
 			select {
 			case <-poll.exceeded:
-				res.oom = true // the poller killed the group
+				s.overMemory()
 			default:
 			}
 		}
-	}
-	res.ended(pid, wait(pid), poll)
-	if poll != nil {
-		select {
-		case <-poll.exceeded:
-			res.oom = true
-		default:
+		if fds[1].Revents != 0 {
+			return
 		}
 	}
-	// What is left in the pipe; a process outside the group may hold it
-	// open, so give up after a while.
+}
+
+// drainPolled passes on what is left in the output pipe; a process
+// outside the group may hold it open, so it gives up after a while.
+func drainPolled(fd unix.PollFd, lines *lineSplitter) {
+	fds := []unix.PollFd{fd}
 	drainUntil := time.Now().Add(2 * time.Second)
 	for fds[0].Fd >= 0 {
 		left := time.Until(drainUntil)
 		if left <= 0 {
 			break
 		}
-		n, err := unix.Poll(fds[:1], minTimeout(-1, left))
+		n, err := unix.Poll(fds, minTimeout(-1, left))
 		if err != nil && !errors.Is(err, unix.EINTR) {
 			break
 		}
-		if n > 0 && !lines.feed(fdReader(rfd)) {
+		if n > 0 && !lines.feed(fdReader(fds[0].Fd)) {
 			break
 		}
 	}
 	lines.flush()
-	return res
 }
 
 // minTimeout is the smaller of a poll(2) timeout in milliseconds (-1:

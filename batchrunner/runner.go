@@ -57,6 +57,10 @@ type RunOptions struct {
 	// LogFlush is how often log.txt is uploaded while the task runs (it is
 	// always uploaded at the end); default 15s, negative: only at the end.
 	LogFlush time.Duration
+	// LogLimit is how many bytes of the task's output log.txt keeps: the
+	// first half and the last half, with a line between saying how many
+	// bytes were dropped; default 64 MiB.
+	LogLimit int64
 }
 
 const logTailBytes = 4096
@@ -79,6 +83,9 @@ func (o RunOptions) withDefaults() RunOptions {
 	}
 	if o.KillGrace <= 0 {
 		o.KillGrace = 3 * time.Second
+	}
+	if o.LogLimit <= 0 {
+		o.LogLimit = defaultLogLimit
 	}
 	if o.LogFlush == 0 {
 		o.LogFlush = 15 * time.Second
@@ -156,7 +163,7 @@ func failf(kind orchestrator.ErrorKind, format string, args ...any) *taskError {
 }
 
 func (r *runner) run(ctx context.Context) error {
-	prefix := "aloft-" + safeName(r.a.Exec+"-"+r.a.Label()) + "-"
+	prefix := scratchPrefix(r.a.Exec + "-" + r.a.Label())
 	scratch, ok := r.opt.Scratch.take(r.opt.WorkDir, prefix)
 	if !ok {
 		var err error
@@ -174,6 +181,7 @@ func (r *runner) run(ctx context.Context) error {
 		}()
 	}
 	r.log = newLogSink(filepath.Join(r.work, "log.txt"), r.opt.Log, r.opt.KeepWorkDir)
+	r.log.limit = r.opt.LogLimit
 	defer r.log.close()
 
 	outputs, peak, terr, err := r.attempt(ctx)

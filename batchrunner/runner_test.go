@@ -9,11 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -119,47 +116,6 @@ func TestRunLogTailIsTheEnd(t *testing.T) {
 	logTxt, _, _ := store.ReadAll(context.Background(), st, prefix+batchrunner.LogFile)
 	if n := bytes.Count(logTxt, []byte("\n")); n != 2000 {
 		t.Errorf("log.txt has %d lines, want 2000", n)
-	}
-}
-
-// alive reports whether pid is a live (not zombie) process.
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	return i > 0 && len(b) > i+2 && b[i+2] != 'Z'
-}
-
-func TestRunTimeoutKillsProcessGroup(t *testing.T) {
-	t.Parallel()
-	st := newStore(t)
-	pidFile := filepath.Join(t.TempDir(), "bg.pid")
-	prefix := attempt(t, st, orchestrator.TaskTemplate{
-		Command: []string{"sh", "-c", `sleep 30 & echo $! > "$1"; sleep 30`, "sh", pidFile},
-		Timeout: 300 * time.Millisecond,
-	}, nil)
-	start := time.Now()
-	f := run(t, st, prefix, batchrunner.RunOptions{KillGrace: 200 * time.Millisecond}).failed(t)
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("timeout took %v", d)
-	}
-	if !strings.Contains(f.Message, "timed out after 300ms") {
-		t.Errorf("message %q", f.Message)
-	}
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	deadline := time.Now().Add(2 * time.Second)
-	for alive(pid) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if alive(pid) {
-		syscall.Kill(pid, syscall.SIGKILL)
-		t.Errorf("background sleep %d survived the timeout", pid)
 	}
 }
 
@@ -492,64 +448,5 @@ func TestWriteAttempt(t *testing.T) {
 	back, err := batchrunner.ReadAttempt(ctx, st, p)
 	if err != nil || !back.Inputs["seed"].Equal(orchestrator.Int(7)) || back.Item != 3 {
 		t.Errorf("ReadAttempt = %+v, %v", back, err)
-	}
-}
-
-func TestRunCancelled(t *testing.T) {
-	t.Parallel()
-	st := newStore(t)
-	prefix := attempt(t, st, orchestrator.TaskTemplate{Command: []string{"sleep", "30"}}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	if err := batchrunner.Run(ctx, st, prefix, batchrunner.RunOptions{JobID: "j"}); err != nil {
-		t.Fatal(err)
-	}
-	o, f, err := batchrunner.ReadResult(context.Background(), st, prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f = wantKind(t, result{o, f}.failed(t), orchestrator.ErrSystem)
-	if f.Message != "cancelled" || f.Signal != "SIGTERM" {
-		t.Errorf("failure %+v", f)
-	}
-}
-
-// TestRunParentKilled kills -9 a runner process and checks that its task
-// goes down with it (Pdeathsig).
-func TestRunParentKilled(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	st, err := newStoreAt(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pidFile := filepath.Join(t.TempDir(), "task.pid")
-	prefix := attempt(t, st, orchestrator.TaskTemplate{Command: []string{self(t), pidFile}, Env: map[string]string{helperEnv: "sleep"}}, nil)
-	parent := exec.Command(self(t))
-	parent.Env = append(os.Environ(), helperEnv+"=runner", "ALOFT_TEST_STORE="+dir, "ALOFT_TEST_PREFIX="+prefix,
-		"TMPDIR="+t.TempDir()) // a runner killed with -9 leaves its scratch directory behind
-	if err := parent.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var pid int
-	deadline := time.Now().Add(10 * time.Second)
-	for pid == 0 && time.Now().Before(deadline) {
-		b, _ := os.ReadFile(pidFile)
-		pid, _ = strconv.Atoi(string(b))
-		time.Sleep(10 * time.Millisecond)
-	}
-	if pid == 0 {
-		parent.Process.Kill()
-		t.Fatal("the task never started")
-	}
-	parent.Process.Kill()
-	parent.Wait()
-	deadline = time.Now().Add(3 * time.Second)
-	for alive(pid) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if alive(pid) {
-		syscall.Kill(pid, syscall.SIGKILL)
-		t.Fatal("the task outlived its killed runner")
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -157,6 +159,58 @@ func (d scratchDir) reset() bool {
 		}
 	}
 	return true
+}
+
+// scratchPrefix starts the name of a scratch directory this process makes
+// for the attempt label: aloft-pid<pid>-<label>-, then a random number.
+// The pid tells RemoveStaleScratch whose it is.
+func scratchPrefix(label string) string {
+	return scratchOwnerMark + strconv.Itoa(os.Getpid()) + "-" + safeName(label) + "-"
+}
+
+const scratchOwnerMark = "aloft-pid"
+
+// RemoveStaleScratch removes the scratch directories under dir (a
+// RunOptions.WorkDir, or os.TempDir() for the default) that were made by
+// runner processes that are gone: a runner killed with -9 leaves its
+// scratch directory behind, with copies of the attempt's inputs. Those of
+// live processes, this one included, are kept. It returns the directories
+// it removed; an error is that dir could not be read, or the first
+// directory that could not be removed.
+func RemoveStaleScratch(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	var firstErr error
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), scratchOwnerMark)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid <= 0 || processExists(pid) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if err := os.RemoveAll(p); err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		removed = append(removed, p)
+	}
+	return removed, firstErr
+}
+
+// processExists reports whether a process pid exists (one of another user
+// counts).
+func processExists(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // makeScratch makes a scratch directory under parent, named prefix

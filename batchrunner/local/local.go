@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -127,6 +128,13 @@ func New(st store.Store, opt Options) (*Executor, error) {
 	e.total = capacity{slots: opt.MaxParallel, cpu: opt.CPUMilli, mem: opt.MemoryBytes, gpus: append([]int(nil), opt.GPUs...)}
 	e.free = e.total
 	e.free.gpus = append([]int(nil), opt.GPUs...)
+	// Scratch directories that runs killed with -9 left behind, with
+	// copies of their inputs (best effort).
+	workDir := opt.WorkDir
+	if workDir == "" {
+		workDir = os.TempDir()
+	}
+	_, _ = batchrunner.RemoveStaleScratch(workDir)
 	if opt.Docker {
 		d, err := newDockerConfig(st, opt)
 		if err != nil {
