@@ -37,7 +37,7 @@ func (r *runner) act(ctx context.Context, cmds []orchestrator.Command) []orchest
 				r.e.cfg.Finished(&r.l.state)
 			}
 		case orchestrator.Notify:
-			// Notifications arrive with their adapters.
+			// No shell delivers launch-plan notifications: nothing to do.
 		}
 	}
 	return events
