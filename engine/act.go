@@ -16,7 +16,7 @@ import (
 // broken adapter fails the node instead of hanging the run.
 func (r *runner) act(ctx context.Context, cmds []orchestrator.Command) []orchestrator.Event {
 	var events []orchestrator.Event
-	if as, ok := r.e.cfg.Dispatcher.(arraySubmitter); ok {
+	if as, ok := r.e.cfg.Dispatcher.(batchrunner.ArraySubmitter); ok {
 		cmds, events = r.dispatchArrays(ctx, as, cmds)
 	}
 	for _, c := range cmds {
@@ -37,7 +37,7 @@ func (r *runner) act(ctx context.Context, cmds []orchestrator.Command) []orchest
 				r.e.cfg.Finished(&r.l.state)
 			}
 		case orchestrator.Notify:
-			// Notifications arrive with their adapters.
+			// No shell delivers launch-plan notifications: nothing to do.
 		}
 	}
 	return events
@@ -112,9 +112,7 @@ func (r *runner) writeAttempt(ctx context.Context, c orchestrator.Dispatch) (bat
 // dispatched records a submitted job (for cancels before the
 // acknowledgement is saved) and acknowledges its attempt.
 func (r *runner) dispatched(node int32, j batchrunner.Job, id string) orchestrator.Event {
-	r.mu.Lock()
 	r.jobs[j.Prefix] = id
-	r.mu.Unlock()
 	return orchestrator.Dispatched{Node: node, Item: j.Item, Attempt: j.Attempt, JobID: id}
 }
 
@@ -125,15 +123,9 @@ func dispatchFailed(node int32, j batchrunner.Job, err error) orchestrator.Event
 		Message: fmt.Sprintf("dispatch: %v", err)}
 }
 
-// arraySubmitter is a dispatcher that runs the items of a map node as one
-// array job (AWS Batch); jobIDs has one id per job, in order.
-type arraySubmitter interface {
-	SubmitArray(ctx context.Context, jobs []batchrunner.Job) (jobIDs []string, err error)
-}
-
 // dispatchArrays submits the dispatches of two or more items of one map
 // node as one array job, and returns the other commands.
-func (r *runner) dispatchArrays(ctx context.Context, as arraySubmitter, cmds []orchestrator.Command) ([]orchestrator.Command, []orchestrator.Event) {
+func (r *runner) dispatchArrays(ctx context.Context, as batchrunner.ArraySubmitter, cmds []orchestrator.Command) ([]orchestrator.Command, []orchestrator.Event) {
 	groups := map[int32][]orchestrator.Dispatch{}
 	for _, c := range cmds {
 		if d, ok := c.(orchestrator.Dispatch); ok && d.Item >= 0 {
@@ -178,7 +170,7 @@ func (r *runner) dispatchArrays(ctx context.Context, as arraySubmitter, cmds []o
 const maxArray = 10000
 
 // submitArray submits one array job and acknowledges (or fails) its items.
-func (r *runner) submitArray(ctx context.Context, as arraySubmitter, node int32, jobs []batchrunner.Job) []orchestrator.Event {
+func (r *runner) submitArray(ctx context.Context, as batchrunner.ArraySubmitter, node int32, jobs []batchrunner.Job) []orchestrator.Event {
 	ids, err := as.SubmitArray(ctx, jobs)
 	if err == nil && len(ids) != len(jobs) {
 		err = fmt.Errorf("array job: %d ids for %d items", len(ids), len(jobs))
@@ -229,9 +221,7 @@ func (r *runner) cancel(ctx context.Context, c orchestrator.Cancel) {
 	job := c.JobID
 	if job == "" {
 		name := r.l.state.Compiled().Nodes[c.Node].Name
-		r.mu.Lock()
 		job = r.jobs[batchrunner.AttemptPrefix(r.l.ref.Exec, name, c.Item, c.Attempt)]
-		r.mu.Unlock()
 	}
 	if job != "" {
 		_ = r.e.cfg.Dispatcher.Cancel(ctx, job)

@@ -13,20 +13,27 @@ import (
 )
 
 // Signal is something that happened outside the engine and may move an
-// execution on: an object created in the bucket, a job's state reported by
-// the dispatcher, a wake-up, or a cancel request. Event-driven shells (the
-// advance function, `aloft dev`) turn what they receive into signals.
-type Signal struct {
-	// Key is an object created under data/<exec>/: an attempt's
-	// outputs.json or error.json (its result) or claim.json (it started).
-	Key string
-	// Job is a job state the dispatcher reported.
-	Job *JobUpdate
-	// Tick lets time pass: retries whose backoff elapsed are dispatched.
-	Tick bool
-	// Cancel, when not empty, asks to abort the execution for this reason.
-	Cancel string
-}
+// execution on: an object created in the bucket (ObjectCreated), a job's
+// state reported by the dispatcher (JobUpdate), a wake-up (Tick), or a
+// cancel request (CancelRequest). Event-driven shells (the advance
+// function, `aloft dev`) turn what they receive into signals. The set is
+// closed: only this package's types implement it.
+type Signal interface{ isSignal() }
+
+// ObjectCreated names an object created under data/<exec>/: an attempt's
+// outputs.json or error.json (its result) or claim.json (it started).
+type ObjectCreated struct{ Key string }
+
+// Tick lets time pass: retries whose backoff elapsed are dispatched.
+type Tick struct{}
+
+// CancelRequest asks to abort the execution for Reason.
+type CancelRequest struct{ Reason string }
+
+func (ObjectCreated) isSignal() {}
+func (JobUpdate) isSignal()     {}
+func (Tick) isSignal()          {}
+func (CancelRequest) isSignal() {}
 
 // JobUpdate is a dispatcher's news about the job of one attempt.
 type JobUpdate struct {
@@ -60,7 +67,7 @@ func (e *Engine) Advance(ctx context.Context, ref Ref, signals []Signal) (orches
 // (their job is cancelled and the attempt fails as timed out). The
 // dispatcher's view of long-running jobs comes in as extra signals.
 func (e *Engine) Sweep(ctx context.Context, ref Ref, extra []Signal) (orchestrator.State, error) {
-	return e.advance(ctx, ref, append([]Signal{{Tick: true}}, extra...), true)
+	return e.advance(ctx, ref, append([]Signal{Tick{}}, extra...), true)
 }
 
 func (e *Engine) advance(ctx context.Context, ref Ref, signals []Signal, sweep bool) (_ orchestrator.State, err error) {
@@ -79,11 +86,7 @@ func (e *Engine) advance(ctx context.Context, ref Ref, signals []Signal, sweep b
 			}
 		}
 	}
-	defer func() {
-		if cerr := r.commit.close(); cerr != nil && err == nil {
-			err = fmt.Errorf("sync store: %w", cerr)
-		}
-	}()
+	defer r.close(&err)
 	var events []orchestrator.Event
 	if sweep {
 		if l.state.Phase.Terminal() {
@@ -110,29 +113,22 @@ func (e *Engine) advance(ctx context.Context, ref Ref, signals []Signal, sweep b
 			events = append(events, ev)
 		}
 	}
-	r.step(ctx, events)
-	for r.dirty() || len(r.held) > 0 {
-		cmds, err := r.save(ctx)
-		if err != nil {
-			return r.l.state, err
-		}
-		r.step(ctx, r.act(ctx, cmds))
-	}
-	return r.l.state, nil
+	err = r.settle(ctx, events, r.unsettled)
+	return r.l.state, err
 }
 
 // signalEvent turns a signal into the event Step understands; nil for one
 // that means nothing to this execution.
 func (r *runner) signalEvent(ctx context.Context, s Signal) (orchestrator.Event, error) {
-	switch {
-	case s.Cancel != "":
-		return orchestrator.CancelRequested{Reason: s.Cancel}, nil
-	case s.Tick:
+	switch s := s.(type) {
+	case CancelRequest:
+		return orchestrator.CancelRequested{Reason: s.Reason}, nil
+	case Tick:
 		return orchestrator.Tick{}, nil
-	case s.Key != "":
+	case ObjectCreated:
 		return r.keyEvent(ctx, s.Key)
-	case s.Job != nil:
-		return r.jobEvent(ctx, s.Job)
+	case JobUpdate:
+		return r.jobEvent(ctx, s)
 	}
 	return nil, nil
 }
@@ -140,7 +136,7 @@ func (r *runner) signalEvent(ctx context.Context, s Signal) (orchestrator.Event,
 // jobEvent maps a job update; a failed job's own result (error.json or
 // outputs.json, written before the container died) wins over the
 // dispatcher's reason.
-func (r *runner) jobEvent(ctx context.Context, u *JobUpdate) (orchestrator.Event, error) {
+func (r *runner) jobEvent(ctx context.Context, u JobUpdate) (orchestrator.Event, error) {
 	node, ok := r.l.state.Compiled().NodeIndex(u.Node)
 	if !ok {
 		return nil, nil

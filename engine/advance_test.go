@@ -14,15 +14,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/aloft-run/aloft/batchrunner"
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/store"
 	"github.com/aloft-run/aloft/store/dirstore"
 	"github.com/aloft-run/aloft/store/s3store"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
 
 // queueDispatcher records submissions the way a cloud batch service takes
@@ -76,9 +79,7 @@ type eventFixture struct {
 func newEventFixture(t *testing.T) *eventFixture {
 	t.Helper()
 	st, err := dirstore.Open(filepath.Join(t.TempDir(), "bucket"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return newEventFixtureOn(t, st)
 }
 
@@ -91,9 +92,7 @@ func newEventFixtureOn(t *testing.T, st store.Store) *eventFixture {
 		NewID: func() string { n++; return fmt.Sprintf("x%d", n) },
 		Now:   func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return &eventFixture{st: st, eng: eng, d: d, ran: map[string]int{}}
 }
 
@@ -104,9 +103,7 @@ func (f *eventFixture) runJob(t *testing.T, j batchrunner.Job, id string) []stri
 	ctx := context.Background()
 	before, _ := f.st.Head(ctx, j.Prefix+batchrunner.OutputsFile)
 	err := batchrunner.Run(ctx, f.st, j.Prefix, batchrunner.RunOptions{JobID: id, WorkDir: t.TempDir(), Memory: batchrunner.MemoryOff})
-	if err != nil {
-		t.Fatalf("run %s: %v", j.Prefix, err)
-	}
+	require.NoError(t, err, "run %s", j.Prefix)
 	// A run to completion writes outputs.json anew (a new ETag).
 	if after, err := f.st.Head(ctx, j.Prefix+batchrunner.OutputsFile); err == nil && after.ETag != before.ETag {
 		f.ran[j.Prefix]++
@@ -118,14 +115,11 @@ func (f *eventFixture) start(t *testing.T) engine.Ref {
 	t.Helper()
 	wf := compile(t, "testdata/fanin.yaml", "fanin")
 	ref, err := f.eng.Start(context.Background(), wf, nil, engine.StartOptions{Swept: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// The first advance of a started execution acts on its saved
 	// intentions, as the advance function does after a launch request.
-	if _, err := f.eng.Sweep(context.Background(), ref, nil); err != nil {
-		t.Fatal(err)
-	}
+	_, err = f.eng.Sweep(context.Background(), ref, nil)
+	require.NoError(t, err)
 	return ref
 }
 
@@ -144,21 +138,19 @@ func TestAdvanceDuplicatedAndReorderedEvents(t *testing.T) {
 			node, item := engine.ParseAttemptSeg(strings.Split(j.Prefix, "/")[2])
 			// Results before claims, every key twice, and the batch
 			// service's stale news after the result.
-			signals = append(signals, engine.Signal{Key: keys[1]}, engine.Signal{Key: keys[0]}, engine.Signal{Key: keys[1]},
-				engine.Signal{Job: &engine.JobUpdate{Node: node, Item: item, Attempt: j.Attempt, Started: true}},
-				engine.Signal{Job: &engine.JobUpdate{Node: node, Item: item, Attempt: j.Attempt, Failed: true, Message: "Host EC2 terminated"}})
+			signals = append(signals, engine.ObjectCreated{Key: keys[1]}, engine.ObjectCreated{Key: keys[0]}, engine.ObjectCreated{Key: keys[1]},
+				engine.JobUpdate{Node: node, Item: item, Attempt: j.Attempt, Started: true},
+				engine.JobUpdate{Node: node, Item: item, Attempt: j.Attempt, Failed: true, Message: "Host EC2 terminated"})
 		}
 		// Delivered in reverse, then again in order.
 		rev := make([]engine.Signal, len(signals))
 		for i := range signals {
 			rev[len(signals)-1-i] = signals[i]
 		}
-		if _, err := f.eng.Advance(ctx, ref, rev); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.eng.Advance(ctx, ref, signals); err != nil {
-			t.Fatal(err)
-		}
+		_, err := f.eng.Advance(ctx, ref, rev)
+		require.NoError(t, err)
+		_, err = f.eng.Advance(ctx, ref, signals)
+		require.NoError(t, err)
 		// A duplicate dispatch after a crash between save and act is
 		// harmless: the job finds its attempt claimed and runs nothing.
 		for i, j := range jobs {
@@ -166,31 +158,18 @@ func TestAdvanceDuplicatedAndReorderedEvents(t *testing.T) {
 		}
 	}
 	s, err := f.eng.Load(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Phase != orchestrator.ExecSucceeded {
-		t.Fatalf("phase %s, want succeeded (error %q)", s.Phase, s.Error)
-	}
-	if got := s.Outputs["all"].Str; got != "hi1 hi2 hi3 hi4 hi5 hi6 hi7 hi8" {
-		t.Errorf("output %q", got)
-	}
-	if len(f.d.perPath) != 9 {
-		t.Errorf("%d attempts submitted, want 9 (one per node)", len(f.d.perPath))
-	}
+	require.NoError(t, err)
+	require.Equal(t, orchestrator.ExecSucceeded, s.Phase, "error %q", s.Error)
+	assert.Equal(t, "hi1 hi2 hi3 hi4 hi5 hi6 hi7 hi8", s.Outputs["all"].Str)
+	assert.Len(t, f.d.perPath, 9, "attempts submitted: one per node")
 	for p, n := range f.d.perPath {
-		if n != 1 {
-			t.Errorf("attempt %s submitted %d times", p, n)
-		}
+		assert.Equal(t, 1, n, "submissions of attempt %s", p)
 	}
 	for p, n := range f.ran {
-		if n != 1 {
-			t.Errorf("attempt %s ran %d times", p, n)
-		}
+		assert.Equal(t, 1, n, "runs of attempt %s", p)
 	}
-	if refs, _ := f.eng.ActiveExecutions(ctx); len(refs) != 0 {
-		t.Errorf("active markers left after the end: %v", refs)
-	}
+	refs, _ := f.eng.ActiveExecutions(ctx)
+	assert.Empty(t, refs, "active markers left after the end")
 }
 
 func TestAdvanceConcurrentInvocations(t *testing.T) {
@@ -201,16 +180,12 @@ func TestAdvanceConcurrentInvocations(t *testing.T) {
 // invariants hold through the S3 store (gofakes3 keeps If-Match atomic).
 func TestAdvanceConcurrentInvocationsS3(t *testing.T) {
 	backend := s3mem.New()
-	if err := backend.CreateBucket("aloft"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, backend.CreateBucket("aloft"))
 	srv := httptest.NewServer(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
 	defer srv.Close()
 	st, err := s3store.Open(context.Background(), "aloft", "", s3store.WithEndpoint(srv.URL), s3store.WithRegion("us-east-1"),
 		s3store.WithCredentials(credentials.NewStaticCredentialsProvider("aloft", "aloft-secret", "")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	testConcurrentInvocations(t, newEventFixtureOn(t, st))
 }
 
@@ -259,18 +234,12 @@ func testConcurrentInvocations(t *testing.T, f *eventFixture) {
 	ref := f.start(t)
 	race := &raceStore{Store: f.st, n: 8, release: make(chan struct{})}
 	eng, err := engine.New(engine.Config{Store: race, Dispatcher: f.d, Now: func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer func() {
-		if race.conflicts < 7 {
-			t.Errorf("%d lost races, want at least 7: the invocations did not race", race.conflicts)
-		}
+		assert.GreaterOrEqual(t, race.conflicts, 7, "lost races: the invocations did not race")
 	}()
 	jobs, ids := f.d.take()
-	if len(jobs) != 8 {
-		t.Fatalf("%d jobs dispatched at the start, want 8", len(jobs))
-	}
+	require.Len(t, jobs, 8, "jobs dispatched at the start")
 	keys := make([]string, len(jobs))
 	for i, j := range jobs {
 		keys[i] = f.runJob(t, j, ids[i])[1]
@@ -283,19 +252,15 @@ func testConcurrentInvocations(t *testing.T, f *eventFixture) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = eng.Advance(ctx, ref, []engine.Signal{{Key: keys[i]}})
+			_, errs[i] = eng.Advance(ctx, ref, []engine.Signal{engine.ObjectCreated{Key: keys[i]}})
 		}()
 	}
 	wg.Wait()
 	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 	}
 	s, err := f.eng.Load(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var done []string
 	for i, n := range s.Compiled().Nodes {
 		if s.Nodes[i].Phase == orchestrator.Succeeded {
@@ -303,20 +268,14 @@ func testConcurrentInvocations(t *testing.T, f *eventFixture) {
 		}
 	}
 	sort.Strings(done)
-	if strings.Join(done, ",") != "a,b,c,d,e,f,g,h" {
-		t.Fatalf("succeeded after the race: %v (an event was lost)", done)
-	}
+	require.Equal(t, "a,b,c,d,e,f,g,h", strings.Join(done, ","), "succeeded after the race (an event was lost?)")
 	join, jids := f.d.take()
-	if len(join) != 1 || !strings.Contains(join[0].Prefix, "/join/") {
-		t.Fatalf("after the fan-in: %d dispatches %v, want join once", len(join), join)
-	}
+	require.Len(t, join, 1, "dispatches after the fan-in: want join once")
+	require.Contains(t, join[0].Prefix, "/join/")
 	keys = f.runJob(t, join[0], jids[0])
-	if s, err = f.eng.Advance(ctx, ref, []engine.Signal{{Key: keys[1]}}); err != nil {
-		t.Fatal(err)
-	}
-	if s.Phase != orchestrator.ExecSucceeded {
-		t.Fatalf("phase %s", s.Phase)
-	}
+	s, err = f.eng.Advance(ctx, ref, []engine.Signal{engine.ObjectCreated{Key: keys[1]}})
+	require.NoError(t, err)
+	require.Equal(t, orchestrator.ExecSucceeded, s.Phase)
 }
 
 func TestSweepPicksUpLostResultsAndStaleMarkers(t *testing.T) {
@@ -327,32 +286,25 @@ func TestSweepPicksUpLostResultsAndStaleMarkers(t *testing.T) {
 	for i, j := range jobs {
 		f.runJob(t, j, ids[i]) // no notification reaches the engine
 	}
-	if _, err := f.eng.Sweep(ctx, ref, nil); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.eng.Sweep(ctx, ref, nil)
+	require.NoError(t, err)
 	join, jids := f.d.take()
-	if len(join) != 1 {
-		t.Fatalf("sweep dispatched %d, want the join", len(join))
-	}
+	require.Len(t, join, 1, "the sweep dispatches the join")
 	f.runJob(t, join[0], jids[0])
 	s, err := f.eng.Sweep(ctx, ref, nil)
-	if err != nil || s.Phase != orchestrator.ExecSucceeded {
-		t.Fatalf("after the second sweep: %v %v", s.Phase, err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, orchestrator.ExecSucceeded, s.Phase, "after the second sweep")
 	// A marker whose execution never got a state (a crash in Start) goes
 	// once it is old.
 	ghost := engine.Ref{Project: "default", Domain: "development", Exec: "ghost1"}
-	if _, err := store.PutBytes(ctx, f.st, engine.ActiveKey(ghost), []byte("ghost1"), store.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.eng.Sweep(ctx, ghost, nil); err == nil {
-		t.Fatal("sweep of an execution without state: no error")
-	}
+	_, err = store.PutBytes(ctx, f.st, engine.ActiveKey(ghost), []byte("ghost1"), store.PutOptions{})
+	require.NoError(t, err)
+	_, err = f.eng.Sweep(ctx, ghost, nil)
+	require.Error(t, err, "sweep of an execution without state")
 	// The fixture's clock is fixed at 2026-11-28; the marker was written
 	// now, so it is "in the future" and young: kept.
-	if refs, _ := f.eng.ActiveExecutions(ctx); len(refs) != 1 {
-		t.Fatalf("young marker removed: %v", refs)
-	}
+	refs, _ := f.eng.ActiveExecutions(ctx)
+	require.Len(t, refs, 1, "young marker removed")
 }
 
 // arrayDispatcher takes the items of a map node as array jobs.
@@ -377,57 +329,44 @@ func (d *arrayDispatcher) SubmitArray(_ context.Context, jobs []batchrunner.Job)
 func TestAdvanceSubmitsMapItemsAsArrays(t *testing.T) {
 	ctx := context.Background()
 	st, err := dirstore.Open(filepath.Join(t.TempDir(), "bucket"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	d := &arrayDispatcher{}
 	eng, err := engine.New(engine.Config{Store: st, Dispatcher: d, NewID: func() string { return "m1" }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f := &eventFixture{st: st, eng: eng, ran: map[string]int{}}
 	ref, err := eng.Start(ctx, compile(t, "testdata/map.yaml", "squares"), nil, engine.StartOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, err := eng.Sweep(ctx, ref, nil)
 	for round := 0; err == nil && !s.Phase.Terminal() && round < 10; round++ {
 		jobs, ids := d.take()
 		var signals []engine.Signal
 		for i, j := range jobs {
-			signals = append(signals, engine.Signal{Key: f.runJob(t, j, ids[i])[1]})
+			signals = append(signals, engine.ObjectCreated{Key: f.runJob(t, j, ids[i])[1]})
 		}
 		s, err = eng.Advance(ctx, ref, signals)
 	}
-	if err != nil || s.Phase != orchestrator.ExecSucceeded {
-		t.Fatalf("phase %s, %v", s.Phase, err)
-	}
-	if got := fmt.Sprint(s.Outputs["squares"]); !strings.Contains(got, "1") || len(s.Outputs["squares"].List) != 5 {
-		t.Errorf("outputs %v", got)
-	}
+	require.NoError(t, err)
+	require.Equal(t, orchestrator.ExecSucceeded, s.Phase)
+	assert.Contains(t, fmt.Sprint(s.Outputs["squares"]), "1")
+	assert.Len(t, s.Outputs["squares"].List, 5)
 	// Two items at a time: the first two go as one array job; later items
 	// come one by one as slots free up.
-	if len(d.arrays) == 0 || len(d.arrays[0]) != 2 {
-		t.Fatalf("arrays %d, first of %d items; want the first two items in one array", len(d.arrays), len(d.arrays[0]))
-	}
+	require.NotEmpty(t, d.arrays)
+	require.Len(t, d.arrays[0], 2, "want the first two items in one array")
 	for _, a := range d.arrays {
-		if len(a) > 2 {
-			t.Errorf("an array of %d items exceeds the concurrency of 2", len(a))
-		}
+		assert.LessOrEqual(t, len(a), 2, "an array exceeds the concurrency of 2")
 	}
 }
 
 func TestLocalRunsLeaveNoMarker(t *testing.T) {
 	ctx := context.Background()
 	f := newEventFixture(t)
-	if _, err := f.eng.Start(ctx, compile(t, "testdata/fanin.yaml", "fanin"), nil, engine.StartOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.eng.Start(ctx, compile(t, "testdata/fanin.yaml", "fanin"), nil, engine.StartOptions{})
+	require.NoError(t, err)
 	// aloft run drives its own execution: the sweeps of aloft dev or the
 	// advance function must not take it over (after a kill, --resume does).
-	if refs, _ := f.eng.ActiveExecutions(ctx); len(refs) != 0 {
-		t.Fatalf("markers %v for an execution nobody sweeps", refs)
-	}
+	refs, _ := f.eng.ActiveExecutions(ctx)
+	require.Empty(t, refs, "markers for an execution nobody sweeps")
 }
 
 func TestSweepReissuesCancelsOfAnAbortedRun(t *testing.T) {
@@ -435,66 +374,51 @@ func TestSweepReissuesCancelsOfAnAbortedRun(t *testing.T) {
 	f := newEventFixture(t)
 	ref := f.start(t)
 	jobs, _ := f.d.take()
-	s, err := f.eng.Advance(ctx, ref, []engine.Signal{{Cancel: "stop"}})
-	if err != nil || s.Phase != orchestrator.ExecAborted || len(f.d.cancels) != len(jobs) {
-		t.Fatalf("cancel: %s %v, %d cancels for %d jobs", s.Phase, err, len(f.d.cancels), len(jobs))
-	}
+	s, err := f.eng.Advance(ctx, ref, []engine.Signal{engine.CancelRequest{Reason: "stop"}})
+	require.NoError(t, err)
+	require.Equal(t, orchestrator.ExecAborted, s.Phase)
+	require.Len(t, f.d.cancels, len(jobs), "a cancel per job")
 	// Say the advance that saved the abort died before its cancels reached
 	// the batch service: the next sweep sends them again.
 	f.d.cancels = nil
-	if _, err := store.PutBytes(ctx, f.st, engine.ActiveKey(ref), []byte(ref.Exec), store.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.eng.Sweep(ctx, ref, nil); err != nil {
-		t.Fatal(err)
-	}
-	if len(f.d.cancels) != len(jobs) {
-		t.Fatalf("the sweep re-sent %d cancels, want %d", len(f.d.cancels), len(jobs))
-	}
-	if refs, _ := f.eng.ActiveExecutions(ctx); len(refs) != 0 {
-		t.Errorf("marker left: %v", refs)
-	}
+	_, err = store.PutBytes(ctx, f.st, engine.ActiveKey(ref), []byte(ref.Exec), store.PutOptions{})
+	require.NoError(t, err)
+	_, err = f.eng.Sweep(ctx, ref, nil)
+	require.NoError(t, err)
+	require.Len(t, f.d.cancels, len(jobs), "cancels the sweep re-sent")
+	refs, _ := f.eng.ActiveExecutions(ctx)
+	assert.Empty(t, refs, "marker left")
 }
 
 func TestSweepFailsAttemptsPastTheirTimeout(t *testing.T) {
 	ctx := context.Background()
 	st, err := dirstore.Open(filepath.Join(t.TempDir(), "bucket"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	d := &queueDispatcher{}
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	eng, err := engine.New(engine.Config{Store: st, Dispatcher: d, NewID: func() string { return "slow1" }, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ref, err := eng.Start(ctx, compile(t, "testdata/timeout.yaml", "slow"), nil, engine.StartOptions{Swept: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eng.Sweep(ctx, ref, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, err = eng.Sweep(ctx, ref, nil)
+	require.NoError(t, err)
 	jobs, ids := d.take()
-	if len(jobs) != 1 {
-		t.Fatalf("%d jobs", len(jobs))
-	}
-	if _, err := eng.Advance(ctx, ref, []engine.Signal{{Job: &engine.JobUpdate{Node: "wait", Item: -1, Attempt: 1, Started: true}}}); err != nil {
-		t.Fatal(err)
-	}
+	require.Len(t, jobs, 1)
+	_, err = eng.Advance(ctx, ref, []engine.Signal{engine.JobUpdate{Node: "wait", Item: -1, Attempt: 1, Started: true}})
+	require.NoError(t, err)
 	// Within the timeout and its grace: nothing happens.
 	now = now.Add(5 * time.Minute)
-	if s, err := eng.Sweep(ctx, ref, nil); err != nil || s.Phase != orchestrator.ExecRunning || len(d.cancels) != 0 {
-		t.Fatalf("at 5m: %s %v, cancels %v", s.Phase, err, d.cancels)
-	}
+	s, err := eng.Sweep(ctx, ref, nil)
+	require.NoError(t, err)
+	require.Equal(t, orchestrator.ExecRunning, s.Phase, "at 5m")
+	require.Empty(t, d.cancels, "cancels at 5m")
 	// Past 1m + 5m of grace with no result: the job is cancelled and the
 	// attempt fails as timed out.
 	now = now.Add(2 * time.Minute)
-	s, err := eng.Sweep(ctx, ref, nil)
-	if err != nil || s.Phase != orchestrator.ExecFailed || !strings.Contains(s.Nodes[0].Err, "timed out") {
-		t.Fatalf("at 7m: %s %v %q", s.Phase, err, s.Nodes[0].Err)
-	}
-	if len(d.cancels) == 0 || d.cancels[0] != ids[0] {
-		t.Errorf("cancels %v, want the job %s", d.cancels, ids[0])
-	}
+	s, err = eng.Sweep(ctx, ref, nil)
+	require.NoError(t, err)
+	require.Equal(t, orchestrator.ExecFailed, s.Phase, "at 7m")
+	require.Contains(t, s.Nodes[0].Err, "timed out")
+	require.NotEmpty(t, d.cancels)
+	assert.Equal(t, ids[0], d.cancels[0], "the job cancelled")
 }

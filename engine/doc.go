@@ -1,14 +1,19 @@
-// Package engine is the shell around orchestrator.Step used on one machine
-// (aloft run) and, later, inside the advance Lambda: it loads an
+// Package engine is the shell around orchestrator.Step: it loads an
 // execution's state from the bucket, applies events, saves the new state
 // with an if-match write (reloading and re-applying on a lost race), and
 // only then carries out the commands that have effects: dispatching
-// attempts through a batchrunner.Dispatcher, cancels, catalog writes. Cache
-// lookups only read, so they are answered before the save and their results
-// applied in the same batch; events that need nothing urgent are held for up
-// to one commit window. Task results arrive as objects in the store (outputs.json,
-// error.json), announced by the store's notifications and polled as a
-// fallback. Fsyncs are grouped (one per commit window, Decision 5).
+// attempts through a batchrunner.Dispatcher, cancels, catalog writes.
+//
+// Two drivers share that step-save-act cycle. Run drives one execution on
+// one machine until it ends (aloft run): task results arrive as objects in
+// the store (outputs.json, error.json), announced by the store's
+// notifications and polled as a fallback; events that need nothing urgent
+// are held for up to one batching window, and fsyncs are grouped (one per
+// commit window, Decision 5). Advance and Sweep apply one batch of signals
+// to a saved execution and return, the way event-driven shells (the
+// advance function, aloft dev) use it. In both, cache lookups only read,
+// so they are answered before the save and their results applied in the
+// same batch.
 //
 // It leaves out how a user is shown progress (the CLI observes states), how
 // jobs run (dispatchers), and AWS event sources (the functions).

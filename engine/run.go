@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aloft-run/aloft/batchrunner"
@@ -33,6 +32,13 @@ const pollEvery = time.Second
 // instead of once per event.
 const persistDelay = 20 * time.Millisecond
 
+// wallClock times the batching window (persistDelay). It is deliberately
+// not the injected Config.Now: the window is about real elapsed time on
+// this machine (how long a save may wait for company), not workflow time,
+// which Config.Now gives and which tests freeze or shift; a frozen Now
+// would hold a batch unsaved for ever.
+func wallClock() time.Time { return time.Now() }
+
 // Run drives an execution from its saved state until it ends, and returns
 // the final state. Cancelling ctx cancels the execution (it ends aborted);
 // store operations are not cut short by that. With resume, attempts that a
@@ -52,27 +58,59 @@ func (e *Engine) Run(ctx context.Context, ref Ref, resume bool) (_ orchestrator.
 		return orchestrator.State{}, err
 	}
 	r := e.newRunner(sctx, l)
-	defer func() {
-		if cerr := r.commit.close(); cerr != nil && err == nil {
-			err = fmt.Errorf("sync store: %w", cerr)
+	defer r.close(&err)
+	defer r.subscribe()()
+	if e.cfg.Observe != nil {
+		e.cfg.Observe(&l.state)
+	}
+	events, err := r.resume(sctx, resume)
+	if err != nil {
+		return l.state, err
+	}
+	w := newWaiter(ctx.Done())
+	defer w.stop()
+	for {
+		if err := r.settle(sctx, events, r.mustSave); err != nil {
+			return r.l.state, err
 		}
-	}()
-	if n, ok := e.cfg.Store.(store.Notifier); ok {
-		cancel := n.Subscribe(r.notified)
-		defer cancel()
+		if r.l.state.Phase.Terminal() && !r.dirty() {
+			return r.l.state, nil
+		}
+		if events, err = r.next(sctx, w); err != nil {
+			return r.l.state, err
+		}
 	}
-	defer r.stopTimers()
+}
+
+// subscribe has the store announce new objects to the runner, if it can;
+// the result stops the announcements.
+func (r *runner) subscribe() (cancel func()) {
+	if n, ok := r.e.cfg.Store.(store.Notifier); ok {
+		return n.Subscribe(r.notified)
+	}
+	return func() {}
+}
+
+// attemptKey names one attempt.
+type attemptKey struct {
+	node          int32
+	item, attempt int
+}
+
+// resume returns Run's first batch of events. With resume, they settle the
+// attempts a previous engine left running: by their results, or failed as
+// interrupted. Then the saved state's intentions are acted on: lookups are
+// answered in this batch, the rest (dispatches not acknowledged, the
+// finish of an ended run) were saved already. The dispatch of an attempt
+// just failed as interrupted is skipped: its retry is dispatched instead.
+func (r *runner) resume(ctx context.Context, resume bool) ([]orchestrator.Event, error) {
 	var events []orchestrator.Event
-	type attemptKey struct {
-		node          int32
-		item, attempt int
-	}
-	ended := map[attemptKey]bool{} // attempts the resume settles: not to be dispatched again
+	ended := map[attemptKey]bool{}
 	if resume {
-		for _, a := range orchestrator.ActiveAttempts(l.state) {
-			ev, err := r.resultEvent(sctx, a.Node, a.Item, a.Attempt)
+		for _, a := range orchestrator.ActiveAttempts(r.l.state) {
+			ev, err := r.resultEvent(ctx, a.Node, a.Item, a.Attempt)
 			if err != nil {
-				return l.state, err
+				return nil, err
 			}
 			if ev == nil {
 				ev = orchestrator.AttemptFailed{Node: a.Node, Item: a.Item, Attempt: a.Attempt, Kind: orchestrator.ErrSystem,
@@ -82,70 +120,83 @@ func (e *Engine) Run(ctx context.Context, ref Ref, resume bool) (_ orchestrator.
 			events = append(events, ev)
 		}
 	}
-	if e.cfg.Observe != nil {
-		e.cfg.Observe(&l.state)
-	}
-	// The saved state's intentions: lookups are answered in the first batch,
-	// the rest (dispatches not acknowledged, the finish of an ended run) were
-	// saved already.
 	var pending []orchestrator.Command
-	for _, c := range orchestrator.PendingCommands(l.state) {
-		if d, ok := c.(orchestrator.Dispatch); ok && ended[attemptKey{d.Node, d.Item, d.Attempt}] {
-			continue // failed as interrupted above: its retry is dispatched instead
+	for _, c := range orchestrator.PendingCommands(r.l.state) {
+		if d, ok := c.(orchestrator.Dispatch); !ok || !ended[attemptKey{d.Node, d.Item, d.Attempt}] {
+			pending = append(pending, c)
 		}
-		pending = append(pending, c)
 	}
-	events = append(events, r.act(sctx, pending)...)
-	cancelled := false
-	done := ctx.Done() // nil once the cancel is applied: nothing more to see there
-	// Timers are reused (Go 1.23 semantics: a Reset timer delivers no stale
-	// tick).
-	saveTimer, pollTimer := time.NewTimer(time.Hour), time.NewTimer(time.Hour)
-	defer saveTimer.Stop()
-	defer pollTimer.Stop()
-	for {
-		if r.l.state.Phase.Terminal() && !r.dirty() {
-			return r.l.state, nil
-		}
-		if len(events) == 0 {
-			var due <-chan time.Time
-			if r.dirty() {
-				saveTimer.Reset(max(0, persistDelay-time.Since(r.dirtyAt)))
-				due = saveTimer.C
-			}
-			pollTimer.Reset(pollEvery)
-			select {
-			case <-r.q.signal:
-			case <-due:
-			case <-pollTimer.C:
-				polled, err := r.poll(sctx)
-				if err != nil {
-					return r.l.state, err
-				}
-				events = append(events, polled...)
-			case <-done:
-			}
-		}
-		if ctx.Err() != nil && !cancelled {
-			cancelled, done = true, nil
-			events = append(events, orchestrator.CancelRequested{Reason: "cancelled by the user"})
-		}
-		more, err := r.drainQueue(sctx)
-		if err != nil {
-			return r.l.state, err
-		}
-		events = append(events, more...)
-		r.step(sctx, events)
-		events = nil
-		if !r.mustSave() {
-			continue
-		}
-		cmds, err := r.save(sctx)
-		if err != nil {
-			return r.l.state, err
-		}
-		events = r.act(sctx, cmds)
+	return append(events, r.act(ctx, pending)...), nil
+}
+
+// waiter is what Run's loop sleeps on between batches: the queue's signal,
+// the end of the batching window, the poll fallback, and the caller's
+// cancel.
+type waiter struct {
+	done <-chan struct{} // the caller's cancel; nil once it became an event
+	// Reused timers: since Go 1.23 a Reset timer delivers no stale tick.
+	save, poll *time.Timer
+}
+
+func newWaiter(done <-chan struct{}) *waiter {
+	return &waiter{done: done, save: time.NewTimer(time.Hour), poll: time.NewTimer(time.Hour)}
+}
+
+func (w *waiter) stop() {
+	w.save.Stop()
+	w.poll.Stop()
+}
+
+// next waits until something happens and returns the events it brought:
+// results polled from the store when nothing was heard for pollEvery, the
+// cancel of the caller, and what the queue collected. An empty batch is
+// possible (the batching window ended).
+func (r *runner) next(ctx context.Context, w *waiter) ([]orchestrator.Event, error) {
+	var due <-chan time.Time
+	if r.dirty() {
+		w.save.Reset(max(0, persistDelay-wallClock().Sub(r.dirtyAt)))
+		due = w.save.C
 	}
+	w.poll.Reset(pollEvery)
+	var events []orchestrator.Event
+	select {
+	case <-r.q.signal:
+	case <-due:
+	case <-w.poll.C:
+		polled, err := r.poll(ctx)
+		if err != nil {
+			return nil, err
+		}
+		events = polled
+	case <-w.done:
+	}
+	select {
+	case <-w.done:
+		w.done = nil
+		events = append(events, orchestrator.CancelRequested{Reason: "cancelled by the user"})
+	default:
+	}
+	more, err := r.drainQueue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(events, more...), nil
+}
+
+// settle applies events, then, as long as saveDue says so, persists the
+// state and acts on the commands it holds, applying what acting produced
+// (dispatch acknowledgements, cache answers). Run saves when mustSave
+// says; Advance saves whatever changed (unsettled).
+func (r *runner) settle(ctx context.Context, events []orchestrator.Event, saveDue func() bool) error {
+	r.step(ctx, events)
+	for saveDue() {
+		cmds, err := r.save(ctx)
+		if err != nil {
+			return err
+		}
+		r.step(ctx, r.act(ctx, cmds))
+	}
+	return nil
 }
 
 // step applies events to the state in memory. Cache lookups it asks for
@@ -167,7 +218,7 @@ func (r *runner) step(ctx context.Context, events []orchestrator.Event) {
 		}
 		r.unsaved = append(r.unsaved, ev)
 		if r.l.state.Seq != seq && r.dirtyAt.IsZero() {
-			r.dirtyAt = time.Now()
+			r.dirtyAt = wallClock()
 		}
 		for _, c := range cmds {
 			switch c := c.(type) {
@@ -185,6 +236,10 @@ func (r *runner) step(ctx context.Context, events []orchestrator.Event) {
 // dirty reports whether the state in memory is ahead of the saved one.
 func (r *runner) dirty() bool { return !r.dirtyAt.IsZero() }
 
+// unsettled reports whether the state changed or holds commands since the
+// last save.
+func (r *runner) unsettled() bool { return r.dirty() || len(r.held) > 0 }
+
 // mustSave reports whether the loop must save now: a held command has an
 // effect that must not wait (a dispatch, a cancel, the end), the run
 // ended, or the oldest unsaved change waited persistDelay. Held commands
@@ -193,7 +248,7 @@ func (r *runner) mustSave() bool {
 	if !r.dirty() {
 		return len(r.held) > 0
 	}
-	if r.l.state.Phase.Terminal() || time.Since(r.dirtyAt) >= persistDelay {
+	if r.l.state.Phase.Terminal() || wallClock().Sub(r.dirtyAt) >= persistDelay {
 		return true
 	}
 	for _, c := range r.held {
@@ -221,7 +276,7 @@ func (r *runner) save(ctx context.Context) ([]orchestrator.Command, error) {
 		if !errors.Is(err, store.ErrConflict) || try >= maxConflicts {
 			return nil, err
 		}
-		l, lerr := r.e.load(ctx, r.l.ref)
+		l, lerr := r.e.load(ctx, r.ref)
 		if lerr != nil {
 			return nil, lerr
 		}
@@ -247,29 +302,43 @@ func (r *runner) save(ctx context.Context) ([]orchestrator.Command, error) {
 
 // newRunner holds an execution in memory for a shell.
 func (e *Engine) newRunner(ctx context.Context, l *loaded) *runner {
-	return &runner{e: e, l: l, q: newQueue(), jobs: map[string]string{}, commit: newCommitter(ctx, e.cfg.Store)}
+	return &runner{e: e, ref: l.ref, q: newQueue(), l: l, jobs: map[string]string{}, commit: newCommitter(ctx, e.cfg.Store)}
 }
 
-// runner is one Run (or Advance) in progress.
+// close stops the runner's timers and its group committer, which syncs
+// the store one last time; a failed sync becomes *err unless that is set.
+func (r *runner) close(err *error) {
+	r.stopTimers()
+	if cerr := r.commit.close(); cerr != nil && *err == nil {
+		*err = fmt.Errorf("sync store: %w", cerr)
+	}
+}
+
+// runner is one Run (or Advance) in progress. Only ref and q are shared
+// with other goroutines (the store's callbacks, timers); every other field
+// belongs to the goroutine that runs the loop (or Advance), and needs no
+// lock.
 type runner struct {
-	e    *Engine
+	e   *Engine
+	ref Ref    // the execution; never changes (l does, after a lost race)
+	q   *queue // notifications and ticks from other goroutines; it locks itself
+
 	l    *loaded // the state in memory, possibly ahead of the saved one
-	q    *queue
-	mu   sync.Mutex
 	tmrs []*time.Timer
 	jobs map[string]string // attempt prefix -> job id, for cancels before the ack is saved
 
 	unsaved []orchestrator.Event   // applied since the last save, to apply again after a lost race
 	held    []orchestrator.Command // asked for since the last save, carried out after it
-	dirtyAt time.Time              // when the state first changed since the last save; zero: saved
+	dirtyAt time.Time              // wallClock when the state first changed since the last save; zero: saved
 
 	commit *committer
 	wake   func(at time.Time) // nil: a timer ticks the loop's queue
 }
 
-// notified receives the store's object-created events.
+// notified receives the store's object-created events, on the store's
+// goroutine: it reads only r.ref and pushes to r.q.
 func (r *runner) notified(ev store.Event) {
-	if !strings.HasPrefix(ev.Key, "data/"+r.l.ref.Exec+"/") {
+	if !strings.HasPrefix(ev.Key, "data/"+r.ref.Exec+"/") {
 		return
 	}
 	switch {
@@ -380,6 +449,8 @@ func (r *runner) poll(ctx context.Context) ([]orchestrator.Event, error) {
 	return events, nil
 }
 
+// wakeAt has the execution ticked at the workflow time at: through
+// r.wake, or by a real-time timer for the distance from Config.Now.
 func (r *runner) wakeAt(at time.Time) {
 	if r.wake != nil {
 		r.wake(at)
@@ -389,82 +460,12 @@ func (r *runner) wakeAt(at time.Time) {
 	if d < 0 {
 		d = 0
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.tmrs = append(r.tmrs, time.AfterFunc(d+time.Millisecond, r.q.pushTick))
 }
 
+// stopTimers stops the timers of wakeAt.
 func (r *runner) stopTimers() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	for _, t := range r.tmrs {
 		t.Stop()
 	}
-}
-
-// lazyWake is how long a notification that asks for nothing urgent (an
-// attempt started) may wait before it wakes the loop.
-const lazyWake = 10 * time.Millisecond
-
-// queue collects notifications from other goroutines.
-type queue struct {
-	mu     sync.Mutex
-	keys   []notice
-	ticks  int
-	lazy   *time.Timer // set while a lazy wake is due
-	signal chan struct{}
-}
-
-// pushLazyKey queues k and wakes the loop within lazyWake, unless
-// something else wakes it first.
-func (q *queue) pushLazyKey(k string) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.keys = append(q.keys, notice{key: k})
-	if q.lazy == nil {
-		q.lazy = time.AfterFunc(lazyWake, func() {
-			q.mu.Lock()
-			q.lazy = nil
-			q.mu.Unlock()
-			q.wake()
-		})
-	}
-}
-
-func newQueue() *queue { return &queue{signal: make(chan struct{}, 1)} }
-
-// notice is an object a notification named, with its content when the
-// notification carried it (store.Event.Body).
-type notice struct {
-	key  string
-	body []byte
-}
-
-func (q *queue) pushKey(k string, body []byte) {
-	q.mu.Lock()
-	q.keys = append(q.keys, notice{k, body})
-	q.mu.Unlock()
-	q.wake()
-}
-
-func (q *queue) pushTick() {
-	q.mu.Lock()
-	q.ticks++
-	q.mu.Unlock()
-	q.wake()
-}
-
-func (q *queue) wake() {
-	select {
-	case q.signal <- struct{}{}:
-	default:
-	}
-}
-
-func (q *queue) drain() ([]notice, int) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	k, t := q.keys, q.ticks
-	q.keys, q.ticks = nil, 0
-	return k, t
 }

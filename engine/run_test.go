@@ -7,9 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/aloft-run/aloft/batchrunner/local"
 	"github.com/aloft-run/aloft/engine"
@@ -33,53 +37,57 @@ nodes:
   b: {task: nap, after: [a]}
 `
 	p := filepath.Join(dir, "wf.yaml")
-	if err := os.WriteFile(p, []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(p, []byte(spec), 0o644))
 	f := newFixture(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	ref, err := f.eng.Start(ctx, compile(t, p, "slow"), nil, engine.StartOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	done := make(chan orchestrator.State, 1)
 	go func() {
 		s, err := f.eng.Run(ctx, ref, false)
-		if err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, err)
 		done <- s
 	}()
 	sawRunning := false
 	for !sawRunning {
 		select {
 		case <-done:
-			t.Fatal("the run ended before its saved state showed node a running")
+			require.FailNow(t, "the run ended before its saved state showed node a running")
 		case <-time.After(20 * time.Millisecond):
 		}
 		s, err := f.eng.Load(ctx, ref)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		sawRunning = s.Nodes[0].Phase == orchestrator.Running
 	}
 	final := <-done
 	f.exec.Wait()
 	saved, err := f.eng.Load(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if final.Phase != orchestrator.ExecSucceeded || saved.Phase != final.Phase || saved.Seq != final.Seq {
-		t.Errorf("Run returned %v (seq %d); saved %v (seq %d)", final.Phase, final.Seq, saved.Phase, saved.Seq)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, orchestrator.ExecSucceeded, final.Phase)
+	assert.Equal(t, final.Phase, saved.Phase, "saved phase")
+	assert.Equal(t, final.Seq, saved.Seq, "saved seq")
 }
 
 // conflictStore makes every third conditional save of a state lose a race
-// to another writer, who rewrites the same state in other bytes.
+// to another writer, who rewrites the same state in other bytes. That
+// writer lives in the same process, on its own goroutine, so the rival
+// write is announced to the subscribers from there, while the loser
+// reloads.
 type conflictStore struct {
 	*dirstore.Store
 	saves, lost atomic.Int32
+
+	mu        sync.Mutex
+	subs      []func(store.Event)
+	announces sync.WaitGroup
+}
+
+func (c *conflictStore) Subscribe(fn func(store.Event)) (cancel func()) {
+	c.mu.Lock()
+	c.subs = append(c.subs, fn)
+	c.mu.Unlock()
+	return c.Store.Subscribe(fn)
 }
 
 func (c *conflictStore) Put(ctx context.Context, key string, r io.Reader, opts store.PutOptions) (store.Object, error) {
@@ -89,8 +97,9 @@ func (c *conflictStore) Put(ctx context.Context, key string, r io.Reader, opts s
 			var v any
 			if json.Unmarshal(b, &v) == nil {
 				b, _ = json.MarshalIndent(v, "", "  ")
-				if _, err := store.PutBytes(ctx, c.Store, key, b, store.PutOptions{}); err == nil {
+				if obj, err := store.PutBytes(ctx, c.Store, key, b, store.PutOptions{}); err == nil {
 					c.lost.Add(1)
+					c.announce(store.Event{Key: key, Size: obj.Size, ETag: obj.ETag})
 				}
 			}
 		}
@@ -98,39 +107,45 @@ func (c *conflictStore) Put(ctx context.Context, key string, r io.Reader, opts s
 	return c.Store.Put(ctx, key, r, opts)
 }
 
+// announce tells the subscribers of the rival write from another
+// goroutine, synchronised with nothing the loser does.
+func (c *conflictStore) announce(ev store.Event) {
+	c.mu.Lock()
+	subs := c.subs
+	c.mu.Unlock()
+	c.announces.Add(1)
+	go func() {
+		defer c.announces.Done()
+		for _, fn := range subs {
+			fn(ev)
+		}
+	}()
+}
+
+// Under -race this also checks that the store's callbacks read nothing
+// the loop replaces when it reloads after a lost race.
 func TestRunReappliesEventsAfterALostRace(t *testing.T) {
 	st, err := dirstore.Open(filepath.Join(t.TempDir(), "bucket"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cs := &conflictStore{Store: st}
 	ex, err := local.New(st, local.Options{GPUs: []int{}, WorkDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	eng, err := engine.New(engine.Config{Store: cs, Dispatcher: ex})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	wf := compile(t, "../examples/hello/workflow.yaml", "hello")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	ref, err := eng.Start(ctx, wf, map[string]orchestrator.Literal{"name": orchestrator.String("race")}, engine.StartOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, err := eng.Run(ctx, ref, false)
 	ex.Wait()
-	if err != nil || s.Phase != orchestrator.ExecSucceeded {
-		t.Fatalf("Run: %v, phase %v: %s", err, s.Phase, s.Error)
-	}
-	if cs.lost.Load() == 0 {
-		t.Fatal("no save lost a race: the test tested nothing")
-	}
+	cs.announces.Wait()
+	require.NoError(t, err)
+	require.Equal(t, orchestrator.ExecSucceeded, s.Phase, s.Error)
+	require.NotZero(t, cs.lost.Load(), "no save lost a race: the test tested nothing")
 	saved, err := eng.Load(ctx, ref)
-	if err != nil || saved.Phase != orchestrator.ExecSucceeded {
-		t.Errorf("saved state: %v, %v", saved.Phase, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, orchestrator.ExecSucceeded, saved.Phase)
 	t.Logf("%d of %d saves lost a race", cs.lost.Load(), cs.saves.Load())
 }
 
@@ -145,27 +160,19 @@ nodes:
   a: {task: nap}
 `
 	p := filepath.Join(dir, "wf.yaml")
-	if err := os.WriteFile(p, []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(p, []byte(spec), 0o644))
 	f := newFixture(t)
 	ref, err := f.eng.Start(context.Background(), compile(t, p, "long"), nil, engine.StartOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(300*time.Millisecond, cancel)
 	start := time.Now()
 	s, err := f.eng.Run(ctx, ref, false)
 	f.exec.Wait()
-	if err != nil || s.Phase != orchestrator.ExecAborted {
-		t.Fatalf("Run: %v, phase %v", err, s.Phase)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Errorf("cancelling took %v", d)
-	}
+	require.NoError(t, err)
+	require.Equal(t, orchestrator.ExecAborted, s.Phase)
+	assert.Less(t, time.Since(start), 10*time.Second, "cancelling took too long")
 	saved, err := f.eng.Load(context.Background(), ref)
-	if err != nil || saved.Phase != orchestrator.ExecAborted {
-		t.Errorf("saved state: %v, %v", saved.Phase, err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, orchestrator.ExecAborted, saved.Phase)
 }

@@ -200,7 +200,7 @@ func (c *Control) advanceOne(ctx context.Context, w *work) error {
 		// A cancel that came before the run existed was dropped then;
 		// its request is still there.
 		if cr, err := registry.GetCancelRequest(ctx, c.Store, ref.Exec); err == nil {
-			signals = append(signals, engine.Signal{Cancel: cancelReason(cr)})
+			signals = append(signals, engine.CancelRequest{Reason: cancelReason(cr)})
 		}
 		_, err = c.Engine.Sweep(ctx, ref, signals)
 		return err
@@ -264,7 +264,7 @@ func (c *Control) route(ctx context.Context, body []byte) (*work, error) {
 	var wake WakeMessage
 	if json.Unmarshal(body, &wake) == nil && wake.Wake.Exec != "" {
 		ref := engine.Ref{Project: wake.Wake.Project, Domain: wake.Wake.Domain, Exec: wake.Wake.Exec}
-		return &work{ref: ref, signals: []engine.Signal{{Tick: true}}}, nil
+		return &work{ref: ref, signals: []engine.Signal{engine.Tick{}}}, nil
 	}
 	env, err := ParseEnvelope(body)
 	if err != nil {
@@ -289,8 +289,7 @@ func (c *Control) route(ctx context.Context, body []byte) (*work, error) {
 		if err != nil || !ok {
 			return nil, err
 		}
-		u := je.Update
-		return &work{ref: je.Ref, signals: []engine.Signal{{Job: &u}}}, nil
+		return &work{ref: je.Ref, signals: []engine.Signal{je.Update}}, nil
 	}
 	return nil, &permanentError{fmt.Errorf("event %s: %s from %s is not for advance", env.ID, env.DetailType, env.Source)}
 }
@@ -320,7 +319,7 @@ func (c *Control) routeKey(ctx context.Context, key string) (*work, error) {
 				return nil, err
 			}
 			return &work{ref: engine.Ref{Project: r.Project, Domain: r.Domain, Exec: r.Exec},
-				signals: []engine.Signal{{Cancel: cancelReason(r)}}}, nil
+				signals: []engine.Signal{engine.CancelRequest{Reason: cancelReason(r)}}}, nil
 		}
 	}
 	exec, ok := engine.ExecOfKey(key)
@@ -334,7 +333,7 @@ func (c *Control) routeKey(ctx context.Context, key string) (*work, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &work{ref: ref, signals: []engine.Signal{{Key: key}}}, nil
+	return &work{ref: ref, signals: []engine.Signal{engine.ObjectCreated{Key: key}}}, nil
 }
 
 // findRef is the Ref of an execution, read once per warm function (a batch

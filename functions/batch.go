@@ -88,8 +88,7 @@ func BatchDescriber(d *awsbatch.Dispatcher, st store.Store) JobDescriber {
 			if err != nil || !ok || !je.Update.Failed {
 				continue
 			}
-			u := je.Update
-			out = append(out, engine.Signal{Job: &u})
+			out = append(out, je.Update)
 		}
 		return out, nil
 	}

@@ -515,8 +515,8 @@ func TestSweepDescribesLongRunningJobs(t *testing.T) {
 		asked = append(asked, active)
 		var out []engine.Signal
 		for _, a := range active {
-			out = append(out, engine.Signal{Job: &engine.JobUpdate{Node: wf.Nodes[a.Node].Name, Item: a.Item, Attempt: a.Attempt,
-				Failed: true, Message: "the job vanished (its events were lost)"}})
+			out = append(out, engine.JobUpdate{Node: wf.Nodes[a.Node].Name, Item: a.Item, Attempt: a.Attempt,
+				Failed: true, Message: "the job vanished (its events were lost)"})
 		}
 		return out, nil
 	}

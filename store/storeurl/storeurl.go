@@ -1,6 +1,6 @@
 // Package storeurl opens the blob store a URI names, so that commands and
-// functions take one setting ("--bucket s3://my-bucket/aloft",
-// ALOFT_BUCKET=.aloft/bucket) for any backend:
+// functions take one setting ("--store s3://my-bucket/aloft",
+// ALOFT_STORE=.aloft/bucket) for any backend:
 //
 //	s3://bucket[/prefix]   store/s3store, with the standard AWS configuration
 //	                       (credential chain, AWS_REGION, AWS_ENDPOINT_URL)
