@@ -514,13 +514,15 @@ func BenchmarkCompile10k(b *testing.B) {
 	}
 }
 
-func TestCompile10kIsFast(t *testing.T) {
+// TestCompile10k compiles 10,000 nodes as a chain and as a fan. How fast
+// is measured by BenchmarkCompile10k (make bench), not here: a timed unit test
+// fails on a loaded machine.
+func TestCompile10k(t *testing.T) {
 	if testing.Short() {
-		t.Skip("timing test")
+		t.Skip("10,000 nodes")
 	}
 	for _, chain := range []bool{true, false} {
 		data := bigSpec(10000, chain)
-		start := time.Now()
 		s, err := Parse("big.yaml", data)
 		if err != nil {
 			t.Fatal(err)
@@ -531,9 +533,6 @@ func TestCompile10kIsFast(t *testing.T) {
 		}
 		if len(c.Nodes) != 10000 {
 			t.Fatalf("%d nodes", len(c.Nodes))
-		}
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("chain=%v: parse+validate+compile of 10,000 nodes took %v", chain, d)
 		}
 	}
 }
