@@ -83,6 +83,21 @@ func CheckAttemptPrefix(prefix string) error {
 	return nil
 }
 
+// ParseAttemptPrefix is the inverse of AttemptPrefix (the trailing "/"
+// may be missing); the segment stays whole (ParseAttemptSeg splits it). ok
+// is false for other keys and for attempts below 1.
+func ParseAttemptPrefix(prefix string) (exec, seg string, attempt int, ok bool) {
+	p := strings.Split(strings.TrimSuffix(prefix, "/"), "/")
+	if len(p) != 4 || p[0]+"/" != DataRoot {
+		return "", "", 0, false
+	}
+	attempt, err := strconv.Atoi(p[3])
+	if err != nil || attempt < 1 {
+		return "", "", 0, false
+	}
+	return p[1], p[2], attempt, true
+}
+
 // AttemptKey is one object of an attempt: AttemptPrefix + file.
 func AttemptKey(exec, node string, item, attempt int, file string) string {
 	return AttemptPrefix(exec, node, item, attempt) + file

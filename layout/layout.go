@@ -103,9 +103,12 @@ const (
 
 var requestKinds = [...]string{RequestLaunch, RequestCancel, RequestRecover, RequestRelaunch}
 
+// RequestPrefix is requests/<kind>/, the folder of one kind of request.
+func RequestPrefix(kind string) string { return RequestsRoot + kind + "/" }
+
 // RequestKey is requests/<kind>/<id>.json (for a cancel, the id is the
 // execution's).
-func RequestKey(kind, id string) string { return RequestsRoot + kind + "/" + id + jsonExt }
+func RequestKey(kind, id string) string { return RequestPrefix(kind) + id + jsonExt }
 
 // LaunchRequestKey is requests/launch/<id>.json.
 func LaunchRequestKey(id string) string { return RequestKey(RequestLaunch, id) }
@@ -123,7 +126,7 @@ func RelaunchRequestKey(id string) string { return RequestKey(RequestRelaunch, i
 // and for kinds other than the four above.
 func ParseRequestKey(key string) (kind, id string, ok bool) {
 	for _, k := range requestKinds {
-		rest, found := strings.CutPrefix(key, RequestsRoot+k+"/")
+		rest, found := strings.CutPrefix(key, RequestPrefix(k))
 		if !found || strings.Contains(rest, "/") {
 			continue
 		}
@@ -248,13 +251,18 @@ func ParseIncomingKey(key string) (rel string, ok bool) {
 
 // ---- catalog/
 
-// CatalogDir is catalog/<project>/<domain>/<task>/<cache-version>/. Every
-// segment must be non-empty, without "/", and not "." or "..".
-func CatalogDir(project, domain, task, cacheVersion string) (string, error) {
+// CatalogDir is catalog/<project>/<domain>/<task>/<cache-version>/, or the
+// folder above it for fewer segments (project, domain, task, cache
+// version, in that order, at most four). Every segment must be non-empty,
+// without "/", and not "." or "..".
+func CatalogDir(segs ...string) (string, error) {
 	names := [...]string{"project", "domain", "task", "cache version"}
+	if len(segs) > len(names) {
+		return "", fmt.Errorf("catalog folder: %d segments, want at most %d", len(segs), len(names))
+	}
 	var b strings.Builder
 	b.WriteString(CatalogRoot)
-	for i, s := range [...]string{project, domain, task, cacheVersion} {
+	for i, s := range segs {
 		if s == "" || s == "." || s == ".." || strings.ContainsAny(s, "/\x00") {
 			return "", fmt.Errorf("%s %q cannot name a catalog folder", names[i], s)
 		}
@@ -274,6 +282,20 @@ func CatalogEntryKey(project, domain, task, cacheVersion, key string) (string, e
 // if-absent by the first of concurrent identical attempts (Decision 33).
 func CatalogReservationKey(project, domain, task, cacheVersion, key string) (string, error) {
 	return catalogKey(project, domain, task, cacheVersion, key+".reservation")
+}
+
+// ParseCatalogEntryKey is the inverse of CatalogEntryKey; ok is false for
+// other keys (reservations among them).
+func ParseCatalogEntryKey(k string) (project, domain, task, cacheVersion, key string, ok bool) {
+	p := strings.Split(k, "/")
+	if len(p) != 6 || p[0]+"/" != CatalogRoot {
+		return "", "", "", "", "", false
+	}
+	key, ok = strings.CutSuffix(p[5], jsonExt)
+	if !ok || nonEmpty(p[1], p[2], p[3], p[4], key) != nil {
+		return "", "", "", "", "", false
+	}
+	return p[1], p[2], p[3], p[4], key, true
 }
 
 func catalogKey(project, domain, task, cacheVersion, name string) (string, error) {

@@ -18,6 +18,7 @@ import (
 	"github.com/aloft-run/aloft/store"
 	"github.com/aloft-run/aloft/store/dirstore"
 	"github.com/aloft-run/aloft/store/s3store"
+	"github.com/aloft-run/aloft/store/storeurl"
 )
 
 const devAbout = `
@@ -73,7 +74,7 @@ func devCmd(ctx context.Context, args []string, io Stdio) int {
 		if err != nil {
 			return failErr(io, "dev", err)
 		}
-		b, prefix, _ := strings.Cut(strings.TrimPrefix(f.store, "s3://"), "/")
+		b, prefix, _ := storeurl.S3(f.store)
 		s3, err := s3store.Open(ctx, b, prefix, s3store.WithEndpoint(*endpoint))
 		if err != nil {
 			return failErr(io, "dev", err)

@@ -64,6 +64,17 @@ func Open(ctx context.Context, uri string) (store.Store, error) {
 	return nil, fmt.Errorf("open store %s: unsupported scheme %s://: want s3://bucket[/prefix], file:///dir or a directory path", uri, scheme)
 }
 
+// S3 splits "s3://bucket[/prefix]" into its bucket and key prefix; ok is
+// false for other locations and for an empty bucket.
+func S3(uri string) (bucket, prefix string, ok bool) {
+	scheme, rest, ok := splitScheme(uri)
+	if !ok || scheme != "s3" {
+		return "", "", false
+	}
+	bucket, prefix, _ = strings.Cut(rest, "/")
+	return bucket, prefix, bucket != ""
+}
+
 func openDir(uri, dir string) (store.Store, error) {
 	s, err := dirstore.Open(dir)
 	if err != nil {
