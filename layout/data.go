@@ -33,7 +33,10 @@ func ParseExecDataKey(key string) (exec string, ok bool) {
 		return "", false
 	}
 	exec, _, ok = strings.Cut(rest, "/")
-	return exec, ok && exec != ""
+	if !ok || exec == "" {
+		return "", false
+	}
+	return exec, true
 }
 
 // ExecRefKey is data/<exec>/execution.json: the execution's project and
