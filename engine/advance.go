@@ -202,14 +202,14 @@ func ParseAttemptSeg(seg string) (node string, item int) {
 	return layout.ParseAttemptSeg(seg)
 }
 
-// ActiveKey marks an execution that has not ended, for sweeps: it is
+// LiveMarkerKey marks an execution that has not ended, for sweeps: it is
 // written when the execution starts and deleted when it ends.
-func ActiveKey(ref Ref) string {
+func LiveMarkerKey(ref Ref) string {
 	return layout.LiveMarkerKey(ref.Project, ref.Domain, ref.Exec)
 }
 
-// ParseActiveKey is the inverse of ActiveKey.
-func ParseActiveKey(key string) (Ref, bool) {
+// ParseLiveMarkerKey is the inverse of LiveMarkerKey.
+func ParseLiveMarkerKey(key string) (Ref, bool) {
 	project, domain, exec, ok := layout.ParseLiveMarkerKey(key)
 	return Ref{Project: project, Domain: domain, Exec: exec}, ok
 }
@@ -224,7 +224,7 @@ func (e *Engine) ActiveExecutions(ctx context.Context) ([]Ref, error) {
 	}
 	var out []Ref
 	for _, o := range objs {
-		if ref, ok := ParseActiveKey(o.Key); ok {
+		if ref, ok := ParseLiveMarkerKey(o.Key); ok {
 			out = append(out, ref)
 		}
 	}
@@ -234,7 +234,7 @@ func (e *Engine) ActiveExecutions(ctx context.Context) ([]Ref, error) {
 // dropStaleMarker removes the marker of an execution that has no state,
 // once it is old enough that its Start cannot still be writing it.
 func (e *Engine) dropStaleMarker(ctx context.Context, ref Ref) {
-	obj, err := e.cfg.Store.Head(ctx, ActiveKey(ref))
+	obj, err := e.cfg.Store.Head(ctx, LiveMarkerKey(ref))
 	if err == nil && e.cfg.Now().Sub(obj.Modified) > timeoutGrace {
 		e.unmarkActive(ctx, ref)
 	}
@@ -242,7 +242,7 @@ func (e *Engine) dropStaleMarker(ctx context.Context, ref Ref) {
 
 // unmarkActive removes an ended execution's marker.
 func (e *Engine) unmarkActive(ctx context.Context, ref Ref) {
-	if err := e.cfg.Store.Delete(ctx, ActiveKey(ref)); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := e.cfg.Store.Delete(ctx, LiveMarkerKey(ref)); err != nil && !errors.Is(err, store.ErrNotFound) {
 		e.warnf("remove the active marker of %s: %v", ref.Exec, err)
 	}
 }

@@ -342,7 +342,7 @@ func TestSweepPicksUpLostResultsAndStaleMarkers(t *testing.T) {
 	// A marker whose execution never got a state (a crash in Start) goes
 	// once it is old.
 	ghost := engine.Ref{Project: "default", Domain: "development", Exec: "ghost1"}
-	if _, err := store.PutBytes(ctx, f.st, engine.ActiveKey(ghost), []byte("ghost1"), store.PutOptions{}); err != nil {
+	if _, err := store.PutBytes(ctx, f.st, engine.LiveMarkerKey(ghost), []byte("ghost1"), store.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.eng.Sweep(ctx, ghost, nil); err == nil {
@@ -442,7 +442,7 @@ func TestSweepReissuesCancelsOfAnAbortedRun(t *testing.T) {
 	// Say the advance that saved the abort died before its cancels reached
 	// the batch service: the next sweep sends them again.
 	f.d.cancels = nil
-	if _, err := store.PutBytes(ctx, f.st, engine.ActiveKey(ref), []byte(ref.Exec), store.PutOptions{}); err != nil {
+	if _, err := store.PutBytes(ctx, f.st, engine.LiveMarkerKey(ref), []byte(ref.Exec), store.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.eng.Sweep(ctx, ref, nil); err != nil {

@@ -266,7 +266,7 @@ const (
 func s3Target(detailType, key string) target {
 	created := detailType == TypeObjectCreated
 	switch {
-	case isActiveKey(key) && (created || detailType == TypeObjectDeleted):
+	case isPlanPointerKey(key) && (created || detailType == TypeObjectDeleted):
 		return toRegistrar
 	case !created:
 		return noTarget
@@ -296,7 +296,7 @@ func (d *Dev) deliver(ctx context.Context, t target, key string, event []byte) b
 	return err == nil
 }
 
-func isActiveKey(key string) bool {
+func isPlanPointerKey(key string) bool {
 	_, _, _, ok := layout.ParsePlanPointerKey(key)
 	return ok
 }
