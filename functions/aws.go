@@ -162,7 +162,7 @@ func ReadEnv(function string, getenv func(string) string) (Env, error) {
 	if e.Platform != "FARGATE" && e.Platform != "EC2" {
 		return e, fmt.Errorf("%s: ALOFT_PLATFORM=%q: want FARGATE or EC2", function, e.Platform)
 	}
-	if !strings.HasPrefix(e.Store, "s3://") {
+	if _, _, ok := storeurl.S3(e.Store); !ok {
 		return e, fmt.Errorf("%s: ALOFT_STORE=%q: want s3://bucket[/prefix]", function, e.Store)
 	}
 	return e, nil
