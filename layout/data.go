@@ -75,7 +75,7 @@ func ParseAttemptSeg(seg string) (node string, item int) {
 // AttemptPrefix is the key prefix of one attempt, ending in "/":
 // data/<exec>/<seg>/<attempt>/ with seg as AttemptSeg makes it.
 func AttemptPrefix(exec, node string, item, attempt int) string {
-	return ExecDataPrefix(exec) + AttemptSeg(node, item) + "/" + itoa(attempt) + "/"
+	return ExecDataPrefix(exec) + AttemptSeg(node, item) + "/" + strconv.Itoa(attempt) + "/"
 }
 
 // CheckAttemptPrefix checks that prefix looks like an attempt prefix.
@@ -115,7 +115,7 @@ func ParseAttemptKey(key string) (exec, seg string, attempt int, file string, ok
 		return "", "", 0, "", false
 	}
 	attempt, err := strconv.Atoi(p[3])
-	if err != nil || attempt < 0 || itoa(attempt) != p[3] {
+	if err != nil || attempt < 0 || strconv.Itoa(attempt) != p[3] {
 		return "", "", 0, "", false
 	}
 	return p[1], p[2], attempt, p[4], true
