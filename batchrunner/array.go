@@ -2,13 +2,12 @@ package batchrunner
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/store"
 )
 
@@ -25,8 +24,7 @@ type ArrayManifest struct {
 // prefixes: data/<exec>/<node>/array-<12 hex digits of the SHA-256 of the
 // prefix list>.json. The same list always gets the same key.
 func ArrayManifestKey(exec, node string, prefixes []string) string {
-	sum := sha256.Sum256([]byte(strings.Join(prefixes, "\n")))
-	return "data/" + exec + "/" + node + "/array-" + hex.EncodeToString(sum[:6]) + ".json"
+	return layout.ArrayManifestKey(exec, node, prefixes)
 }
 
 // WriteArrayManifest writes the manifest listing prefixes (one attempt
@@ -42,7 +40,7 @@ func WriteArrayManifest(ctx context.Context, st store.Store, exec, node string, 
 		if err := validPrefix(p); err != nil {
 			return "", fmt.Errorf("write array manifest: %w", err)
 		}
-		if !strings.HasPrefix(p, "data/"+exec+"/") {
+		if !strings.HasPrefix(p, layout.ExecDataPrefix(exec)) {
 			return "", fmt.Errorf("write array manifest: prefix %q is not in execution %s", p, exec)
 		}
 	}

@@ -6,21 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/store"
 )
 
 // The objects of one attempt, relative to its prefix (AttemptPrefix).
+// They are layout's names, repeated here for the runner's callers.
 const (
-	InputsFile  = "inputs.json"  // the Attempt; written by the engine before dispatch
-	ClaimFile   = "claim.json"   // the Claim; created if absent by the runner that runs the attempt
-	LogFile     = "log.txt"      // the task's combined stdout and stderr; none when it printed nothing (read a missing one as empty)
-	OutputsFile = "outputs.json" // the Outputs; the last object of a successful attempt
-	ErrorFile   = "error.json"   // the Failure; the last object of a failed attempt
-	OutputsDir  = "outputs/"     // uploaded file and directory outputs
+	InputsFile  = layout.InputsFile  // the Attempt; written by the engine before dispatch
+	ClaimFile   = layout.ClaimFile   // the Claim; created if absent by the runner that runs the attempt
+	LogFile     = layout.LogFile     // the task's combined stdout and stderr; none when it printed nothing (read a missing one as empty)
+	OutputsFile = layout.OutputsFile // the Outputs; the last object of a successful attempt
+	ErrorFile   = layout.ErrorFile   // the Failure; the last object of a failed attempt
+	OutputsDir  = layout.OutputsDir  // uploaded file and directory outputs
 )
 
 // ErrClaimed is returned by Claim when another job already claimed the
@@ -36,11 +37,7 @@ var ErrNoResult = fmt.Errorf("batchrunner: attempt has no result yet: %w", store
 // "data/<exec>/<node>/<attempt>/", with "<node>.<item>" for a map item
 // (item >= 0; item -1 means not a map item).
 func AttemptPrefix(exec, node string, item, attempt int) string {
-	seg := node
-	if item >= 0 {
-		seg += "." + strconv.Itoa(item)
-	}
-	return "data/" + exec + "/" + seg + "/" + strconv.Itoa(attempt) + "/"
+	return layout.AttemptPrefix(exec, node, item, attempt)
 }
 
 // Attempt is inputs.json: everything the runner needs to run one attempt.
@@ -244,8 +241,5 @@ func syncStore(ctx context.Context, st store.Store) error {
 
 // validPrefix checks that prefix looks like an attempt prefix.
 func validPrefix(prefix string) error {
-	if !strings.HasPrefix(prefix, "data/") || !strings.HasSuffix(prefix, "/") {
-		return fmt.Errorf("attempt prefix %q: want data/<exec>/<node>/<attempt>/", prefix)
-	}
-	return nil
+	return layout.CheckAttemptPrefix(prefix)
 }

@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/store"
 )
@@ -184,9 +184,6 @@ func (c *Catalog) read(ctx context.Context, path string) (*Entry, error) {
 	return &e, nil
 }
 
-// root is the prefix under which all entries live.
-const root = "catalog/"
-
 // entryPath is where the entry for key of task lives.
 func entryPath(project, domain string, task *orchestrator.TaskTemplate, key string) (string, error) {
 	version, err := cacheVersion(task)
@@ -197,25 +194,5 @@ func entryPath(project, domain string, task *orchestrator.TaskTemplate, key stri
 	if err != nil {
 		return "", err
 	}
-	dir, err := dirOf(project, domain, task.Name, version)
-	if err != nil {
-		return "", err
-	}
-	return dir + h + ".json", nil
-}
-
-// dirOf joins path segments under root into a prefix ending in "/". Every
-// segment must be non-empty, without "/", and not "." or "..".
-func dirOf(segs ...string) (string, error) {
-	names := [...]string{"project", "domain", "task", "cache version"}
-	var b strings.Builder
-	b.WriteString(root)
-	for i, s := range segs {
-		if s == "" || s == "." || s == ".." || strings.ContainsAny(s, "/\x00") {
-			return "", fmt.Errorf("%s %q cannot name a catalog folder", names[i], s)
-		}
-		b.WriteString(s)
-		b.WriteByte('/')
-	}
-	return b.String(), nil
+	return layout.CatalogEntryKey(project, domain, task.Name, version, h)
 }

@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
-	"strings"
 
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/store"
 )
 
@@ -19,7 +18,7 @@ func (c *Catalog) List(ctx context.Context, project, domain, task string) ([]Ent
 	if task != "" {
 		segs = append(segs, task)
 	}
-	prefix, err := dirOf(segs...)
+	prefix, err := layout.CatalogDir(segs...)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +50,7 @@ func (c *Catalog) Evict(ctx context.Context, project, domain, task, version, key
 	if version != "" {
 		segs = append(segs, version)
 	}
-	prefix, err := dirOf(segs...)
+	prefix, err := layout.CatalogDir(segs...)
 	if err != nil {
 		return 0, err
 	}
@@ -61,7 +60,7 @@ func (c *Catalog) Evict(ctx context.Context, project, domain, task, version, key
 		if err != nil {
 			return 0, err
 		}
-		name = h + ".json"
+		name = h
 	}
 	objs, err := c.entries(ctx, prefix, name)
 	if err != nil {
@@ -76,7 +75,7 @@ func (c *Catalog) Evict(ctx context.Context, project, domain, task, version, key
 }
 
 // entries lists the entry objects under prefix, those named name if it is
-// not "". Objects that do not fit the catalog layout
+// not "" (a key's hex digest). Objects that do not fit the catalog layout
 // (catalog/<project>/<domain>/<task>/<version>/<hex>.json) are skipped.
 func (c *Catalog) entries(ctx context.Context, prefix, name string) ([]store.Object, error) {
 	objs, err := c.st.List(ctx, prefix)
@@ -85,14 +84,14 @@ func (c *Catalog) entries(ctx context.Context, prefix, name string) ([]store.Obj
 	}
 	var out []store.Object
 	for _, o := range objs {
-		base := path.Base(o.Key)
-		if strings.Count(o.Key, "/") != 5 || !strings.HasSuffix(base, ".json") {
+		_, _, _, _, h, ok := layout.ParseCatalogEntryKey(o.Key)
+		if !ok {
 			continue
 		}
-		if _, err := keyHex("sha256:" + strings.TrimSuffix(base, ".json")); err != nil {
+		if _, err := keyHex("sha256:" + h); err != nil {
 			continue
 		}
-		if name != "" && base != name {
+		if name != "" && h != name {
 			continue
 		}
 		out = append(out, o)

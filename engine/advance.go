@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/store"
 )
@@ -189,55 +188,39 @@ func (r *runner) timeouts(ctx context.Context) []orchestrator.Event {
 
 // ExecOfKey returns the execution an object under data/<exec>/ belongs to.
 func ExecOfKey(key string) (exec string, ok bool) {
-	rest, found := strings.CutPrefix(key, "data/")
-	if !found {
-		return "", false
-	}
-	exec, _, ok = strings.Cut(rest, "/")
-	return exec, ok && exec != ""
+	return layout.ParseExecDataKey(key)
 }
 
 // ParseAttemptSeg splits "<node>" or "<node>.<item>" when the node name is
 // not known (a node name may itself contain dots: the longest known name
 // wins in the engine; this is for shells that only route by execution).
 func ParseAttemptSeg(seg string) (node string, item int) {
-	dot := strings.LastIndexByte(seg, '.')
-	if dot < 0 {
-		return seg, -1
-	}
-	n, err := strconv.Atoi(seg[dot+1:])
-	if err != nil {
-		return seg, -1
-	}
-	return seg[:dot], n
+	return layout.ParseAttemptSeg(seg)
 }
 
-// ActiveKey marks an execution that has not ended, for sweeps: it is
+// LiveMarkerKey marks an execution that has not ended, for sweeps: it is
 // written when the execution starts and deleted when it ends.
-func ActiveKey(ref Ref) string {
-	return "active/" + ref.Project + "/" + ref.Domain + "/" + ref.Exec
+func LiveMarkerKey(ref Ref) string {
+	return layout.LiveMarkerKey(ref.Project, ref.Domain, ref.Exec)
 }
 
-// ParseActiveKey is the inverse of ActiveKey.
-func ParseActiveKey(key string) (Ref, bool) {
-	p := strings.Split(key, "/")
-	if len(p) != 4 || p[0] != "active" || p[1] == "" || p[2] == "" || p[3] == "" {
-		return Ref{}, false
-	}
-	return Ref{Project: p[1], Domain: p[2], Exec: p[3]}, true
+// ParseLiveMarkerKey is the inverse of LiveMarkerKey.
+func ParseLiveMarkerKey(key string) (Ref, bool) {
+	project, domain, exec, ok := layout.ParseLiveMarkerKey(key)
+	return Ref{Project: project, Domain: domain, Exec: exec}, ok
 }
 
 // ActiveExecutions lists the executions that have not ended (according to
 // their markers; a marker left by a crash is removed by the next sweep of
 // its ended execution).
 func (e *Engine) ActiveExecutions(ctx context.Context) ([]Ref, error) {
-	objs, err := store.ListKeys(ctx, e.cfg.Store, "active/")
+	objs, err := store.ListKeys(ctx, e.cfg.Store, layout.ActiveRoot)
 	if err != nil {
 		return nil, err
 	}
 	var out []Ref
 	for _, o := range objs {
-		if ref, ok := ParseActiveKey(o.Key); ok {
+		if ref, ok := ParseLiveMarkerKey(o.Key); ok {
 			out = append(out, ref)
 		}
 	}
@@ -247,7 +230,7 @@ func (e *Engine) ActiveExecutions(ctx context.Context) ([]Ref, error) {
 // dropStaleMarker removes the marker of an execution that has no state,
 // once it is old enough that its Start cannot still be writing it.
 func (e *Engine) dropStaleMarker(ctx context.Context, ref Ref) {
-	obj, err := e.cfg.Store.Head(ctx, ActiveKey(ref))
+	obj, err := e.cfg.Store.Head(ctx, LiveMarkerKey(ref))
 	if err == nil && e.cfg.Now().Sub(obj.Modified) > timeoutGrace {
 		e.unmarkActive(ctx, ref)
 	}
@@ -255,7 +238,7 @@ func (e *Engine) dropStaleMarker(ctx context.Context, ref Ref) {
 
 // unmarkActive removes an ended execution's marker.
 func (e *Engine) unmarkActive(ctx context.Context, ref Ref) {
-	if err := e.cfg.Store.Delete(ctx, ActiveKey(ref)); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := e.cfg.Store.Delete(ctx, LiveMarkerKey(ref)); err != nil && !errors.Is(err, store.ErrNotFound) {
 		e.warnf("remove the active marker of %s: %v", ref.Exec, err)
 	}
 }

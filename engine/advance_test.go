@@ -297,7 +297,7 @@ func TestSweepPicksUpLostResultsAndStaleMarkers(t *testing.T) {
 	// A marker whose execution never got a state (a crash in Start) goes
 	// once it is old.
 	ghost := engine.Ref{Project: "default", Domain: "development", Exec: "ghost1"}
-	_, err = store.PutBytes(ctx, f.st, engine.ActiveKey(ghost), []byte("ghost1"), store.PutOptions{})
+	_, err = store.PutBytes(ctx, f.st, engine.LiveMarkerKey(ghost), []byte("ghost1"), store.PutOptions{})
 	require.NoError(t, err)
 	_, err = f.eng.Sweep(ctx, ghost, nil)
 	require.Error(t, err, "sweep of an execution without state")
@@ -381,7 +381,7 @@ func TestSweepReissuesCancelsOfAnAbortedRun(t *testing.T) {
 	// Say the advance that saved the abort died before its cancels reached
 	// the batch service: the next sweep sends them again.
 	f.d.cancels = nil
-	_, err = store.PutBytes(ctx, f.st, engine.ActiveKey(ref), []byte(ref.Exec), store.PutOptions{})
+	_, err = store.PutBytes(ctx, f.st, engine.LiveMarkerKey(ref), []byte(ref.Exec), store.PutOptions{})
 	require.NoError(t, err)
 	_, err = f.eng.Sweep(ctx, ref, nil)
 	require.NoError(t, err)

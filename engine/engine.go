@@ -11,6 +11,7 @@ import (
 
 	"github.com/aloft-run/aloft/batchrunner"
 	"github.com/aloft-run/aloft/catalog"
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/store"
 )
@@ -75,7 +76,7 @@ type Ref struct {
 
 // RefKey is where an execution's Ref is kept beside its data, so that a
 // shell that hears about data/<exec>/... finds the execution's state.
-func RefKey(exec string) string { return "data/" + exec + "/execution.json" }
+func RefKey(exec string) string { return layout.ExecRefKey(exec) }
 
 // FindRef reads the Ref of an execution from its data.
 func (e *Engine) FindRef(ctx context.Context, exec string) (Ref, error) {
@@ -86,20 +87,15 @@ func (e *Engine) FindRef(ctx context.Context, exec string) (Ref, error) {
 	return ref, nil
 }
 
-func (r Ref) prefix() string {
-	return "executions/" + r.Project + "/" + r.Domain + "/" + r.Exec + "/"
-}
-
 // StateKey is where the execution's state lives.
-func (r Ref) StateKey() string { return r.prefix() + "state.json" }
+func (r Ref) StateKey() string { return layout.StateKey(r.Project, r.Domain, r.Exec) }
 
 // WorkflowKey is where the execution's compiled workflow lives.
-func (r Ref) WorkflowKey() string { return r.prefix() + "workflow.json" }
+func (r Ref) WorkflowKey() string { return layout.ExecWorkflowKey(r.Project, r.Domain, r.Exec) }
 
 // IndexKey is the newest-first listing entry of an execution created at t.
 func IndexKey(project, domain string, t time.Time, exec string) string {
-	inv := uint64(1<<63-1) - uint64(t.UnixMilli())
-	return fmt.Sprintf("index/%s/%s/%019d-%s", project, domain, inv, exec)
+	return layout.IndexKey(project, domain, t, exec)
 }
 
 // NewExecID returns a generator of execution ids: "r" + base-36 time in

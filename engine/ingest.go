@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/aloft-run/aloft/batchrunner"
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/store"
 )
@@ -65,7 +66,7 @@ type ingester struct {
 func (g ingester) all(ctx context.Context, exec string, in map[string]orchestrator.Literal) (map[string]orchestrator.Literal, error) {
 	out := make(map[string]orchestrator.Literal, len(in))
 	for name, l := range in {
-		v, err := g.ingest(ctx, "data/"+exec+"/inputs/"+name, l)
+		v, err := g.ingest(ctx, layout.InputPrefix(exec, name), l)
 		if err != nil {
 			return nil, fmt.Errorf("input %q: %w", name, err)
 		}

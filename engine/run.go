@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aloft-run/aloft/batchrunner"
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/store"
 )
@@ -338,7 +339,7 @@ type runner struct {
 // notified receives the store's object-created events, on the store's
 // goroutine: it reads only r.ref and pushes to r.q.
 func (r *runner) notified(ev store.Event) {
-	if !strings.HasPrefix(ev.Key, "data/"+r.ref.Exec+"/") {
+	if !strings.HasPrefix(ev.Key, layout.ExecDataPrefix(r.ref.Exec)) {
 		return
 	}
 	switch {
@@ -379,7 +380,7 @@ func (r *runner) keyEvent(ctx context.Context, key string) (orchestrator.Event, 
 // content: an outputs.json at hand is not read back. (An error.json is:
 // should outputs.json exist too, it wins, as ReadResult decides.)
 func (r *runner) noticeEvent(ctx context.Context, key string, body []byte) (orchestrator.Event, error) {
-	parts := strings.Split(strings.TrimPrefix(key, "data/"+r.l.ref.Exec+"/"), "/")
+	parts := strings.Split(strings.TrimPrefix(key, layout.ExecDataPrefix(r.l.ref.Exec)), "/")
 	if len(parts) != 3 {
 		return nil, nil
 	}

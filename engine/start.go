@@ -78,7 +78,7 @@ func (e *Engine) Start(ctx context.Context, wf *orchestrator.Compiled, given map
 	// The marker first: a crash after it leaves a marker the sweep removes;
 	// a crash before the state leaves no execution.
 	if opt.Swept {
-		if _, err := store.PutBytes(ctx, e.cfg.Store, ActiveKey(ref), []byte(ref.Exec), store.PutOptions{}); err != nil {
+		if _, err := store.PutBytes(ctx, e.cfg.Store, LiveMarkerKey(ref), []byte(ref.Exec), store.PutOptions{}); err != nil {
 			return Ref{}, fmt.Errorf("start %s: write active marker: %w", ref.Exec, err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aloft-run/aloft/engine"
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/registry"
 	"github.com/aloft-run/aloft/store"
@@ -322,8 +323,8 @@ func (c *Control) routeKey(ctx context.Context, key string) (*work, error) {
 				signals: []engine.Signal{engine.CancelRequest{Reason: cancelReason(r)}}}, nil
 		}
 	}
-	exec, ok := engine.ExecOfKey(key)
-	if !ok || !(strings.HasSuffix(key, "/outputs.json") || strings.HasSuffix(key, "/error.json") || strings.HasSuffix(key, "/claim.json")) {
+	exec, ok := layout.ParseExecDataKey(key)
+	if !ok || !layout.IsAttemptSignal(key) {
 		return nil, &permanentError{fmt.Errorf("object %s is neither a request nor an attempt's result", key)}
 	}
 	ref, err := c.findRef(ctx, exec)

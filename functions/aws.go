@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/aloft-run/aloft/engine"
+	"github.com/aloft-run/aloft/store/storeurl"
 )
 
 // EventBridgeAPI is the part of the EventBridge client the rules use.
@@ -161,7 +162,7 @@ func ReadEnv(function string, getenv func(string) string) (Env, error) {
 	if e.Platform != "FARGATE" && e.Platform != "EC2" {
 		return e, fmt.Errorf("%s: ALOFT_PLATFORM=%q: want FARGATE or EC2", function, e.Platform)
 	}
-	if !strings.HasPrefix(e.Store, "s3://") {
+	if _, _, ok := storeurl.S3(e.Store); !ok {
 		return e, fmt.Errorf("%s: ALOFT_STORE=%q: want s3://bucket[/prefix]", function, e.Store)
 	}
 	return e, nil
@@ -169,6 +170,6 @@ func ReadEnv(function string, getenv func(string) string) (Env, error) {
 
 // Bucket is the bucket name of an s3:// store URI.
 func (e Env) Bucket() string {
-	b, _, _ := strings.Cut(strings.TrimPrefix(e.Store, "s3://"), "/")
+	b, _, _ := storeurl.S3(e.Store)
 	return b
 }

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/aloft-run/aloft/batchrunner/awsbatch"
 	"github.com/aloft-run/aloft/engine"
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/store"
 )
@@ -52,16 +51,12 @@ func jobEvent(ctx context.Context, st store.Store, s awsbatch.JobStatus) (JobEve
 
 // ParseAttemptPrefix splits data/<exec>/<node>[.<item>]/<attempt>/.
 func ParseAttemptPrefix(prefix string) (exec, node string, item, attempt int, err error) {
-	p := strings.Split(strings.TrimSuffix(prefix, "/"), "/")
-	if len(p) != 4 || p[0] != "data" {
+	exec, seg, attempt, ok := layout.ParseAttemptPrefix(prefix)
+	if !ok {
 		return "", "", 0, 0, fmt.Errorf("%q is not an attempt prefix", prefix)
 	}
-	attempt, err = strconv.Atoi(p[3])
-	if err != nil || attempt < 1 {
-		return "", "", 0, 0, fmt.Errorf("%q is not an attempt prefix", prefix)
-	}
-	node, item = engine.ParseAttemptSeg(p[2])
-	return p[1], node, item, attempt, nil
+	node, item = layout.ParseAttemptSeg(seg)
+	return exec, node, item, attempt, nil
 }
 
 // BatchDescriber asks AWS Batch about the jobs of an execution's active

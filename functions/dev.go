@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/aloft-run/aloft/engine"
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator/schedule"
 	"github.com/aloft-run/aloft/registry"
 	"github.com/aloft-run/aloft/store"
@@ -178,7 +179,7 @@ func (d *Dev) Run(ctx context.Context) error {
 		return err
 	}
 	for _, lp := range plans {
-		ev := ObjectCreated(DevBucket, registry.ActiveKey(lp.Project, lp.Domain, lp.Name), 0, "", "", c.now())
+		ev := ObjectCreated(DevBucket, layout.PlanPointerKey(lp.Project, lp.Domain, lp.Name), 0, "", "", c.now())
 		if _, err := c.Registrar(ctx, ev, ""); err != nil {
 			c.log().Warn("schedule of an active launch plan", "launch_plan", lp.Name, "error", err)
 		}
@@ -265,14 +266,13 @@ const (
 func s3Target(detailType, key string) target {
 	created := detailType == TypeObjectCreated
 	switch {
-	case isActiveKey(key) && (created || detailType == TypeObjectDeleted):
+	case isPlanPointerKey(key) && (created || detailType == TypeObjectDeleted):
 		return toRegistrar
 	case !created:
 		return noTarget
-	case strings.HasPrefix(key, "incoming/"):
+	case strings.HasPrefix(key, layout.IncomingRoot):
 		return toTrigger
-	case strings.HasPrefix(key, "requests/") ||
-		strings.HasPrefix(key, "data/") && (strings.HasSuffix(key, "/outputs.json") || strings.HasSuffix(key, "/error.json") || strings.HasSuffix(key, "/claim.json")):
+	case strings.HasPrefix(key, layout.RequestsRoot) || layout.IsAttemptSignal(key):
 		return toAdvance
 	}
 	return noTarget
@@ -296,8 +296,8 @@ func (d *Dev) deliver(ctx context.Context, t target, key string, event []byte) b
 	return err == nil
 }
 
-func isActiveKey(key string) bool {
-	_, _, _, ok := registry.ParseActiveKey(key)
+func isPlanPointerKey(key string) bool {
+	_, _, _, ok := layout.ParsePlanPointerKey(key)
 	return ok
 }
 

@@ -1,5 +1,7 @@
 package functions
 
+import "github.com/aloft-run/aloft/layout"
+
 // Patterns are the EventBridge event patterns of the stack's rules, one per
 // target, for a bucket and aloft's job queue ARNs. The CDK stack installs
 // exactly these; the end-to-end suite filters the events its S3 peer emits
@@ -25,11 +27,11 @@ func RulePatterns(bucket string, jobQueueARNs []string) Patterns {
 	}
 	created := []string{TypeObjectCreated}
 	return Patterns{
-		Trigger: s3(created, []any{map[string]any{"prefix": "incoming/"}}),
+		Trigger: s3(created, []any{map[string]any{"prefix": layout.IncomingRoot}}),
 		Queue: s3(created, []any{
-			map[string]any{"wildcard": "data/*/outputs.json"},
-			map[string]any{"wildcard": "data/*/error.json"},
-			map[string]any{"prefix": "requests/"},
+			map[string]any{"wildcard": layout.ResultPatterns[0]},
+			map[string]any{"wildcard": layout.ResultPatterns[1]},
+			map[string]any{"prefix": layout.RequestsRoot},
 		}),
 		Batch: map[string]any{
 			"source":      []any{SourceBatch},
@@ -40,7 +42,7 @@ func RulePatterns(bucket string, jobQueueARNs []string) Patterns {
 			},
 		},
 		Registrar: s3([]string{TypeObjectCreated, TypeObjectDeleted},
-			[]any{map[string]any{"wildcard": "registry/*/*/launchplans/*/active.json"}}),
+			[]any{map[string]any{"wildcard": layout.PlanPointerPattern}}),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/registry"
 )
 
@@ -89,7 +90,7 @@ func (c *Control) Registrar(ctx context.Context, raw json.RawMessage, prefix str
 	if !ok {
 		return Registered{}, fmt.Errorf("registrar: s3://%s/%s is not in aloft's bucket", d.Bucket.Name, d.Object.Key)
 	}
-	p, dom, name, ok := registry.ParseActiveKey(key)
+	p, dom, name, ok := layout.ParsePlanPointerKey(key)
 	if !ok {
 		return Registered{}, fmt.Errorf("registrar: %s is not a launch plan's active.json", key)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -17,6 +16,7 @@ import (
 	"github.com/aloft-run/aloft/batchrunner/awsbatch"
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/store/s3store"
+	"github.com/aloft-run/aloft/store/storeurl"
 )
 
 // NewAWS wires a function's Control from its configuration: the S3 store,
@@ -28,7 +28,7 @@ func NewAWS(ctx context.Context, function string, env Env) (*Control, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: AWS configuration: %w", function, err)
 	}
-	bucket, prefix, _ := strings.Cut(strings.TrimPrefix(env.Store, "s3://"), "/")
+	bucket, prefix, _ := storeurl.S3(env.Store)
 	st, err := s3store.Open(ctx, bucket, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("%s: open %s: %w", function, env.Store, err)

@@ -160,4 +160,3 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
-

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator/schedule"
 	"go.yaml.in/yaml/v3"
 )
@@ -83,7 +84,7 @@ func (p *specParser) triggers(v *yaml.Node, what string) []*TriggerSpec {
 		switch {
 		case !found:
 			p.d.hintf(t.Pos, hint, "%s has no s3:", twhat)
-		case !strings.HasPrefix(t.Prefix, "incoming/"):
+		case !strings.HasPrefix(t.Prefix, layout.IncomingRoot):
 			p.d.hintf(t.Pos, "the drop zone is incoming/...; other prefixes hold aloft's own objects",
 				"%s: prefix %q must start with incoming/", twhat, t.Prefix)
 		case t.Input.Value == "":

@@ -7,6 +7,8 @@
 //	registry/<project>/<domain>/launchplans/<name>/active.json      pointer to the active version
 //	requests/launch/<id>.json, requests/cancel/<exec>.json          consumed by the advance function
 //
+// Their keys are built and parsed by package layout.
+//
 // Registered versions are immutable: registering the same content again is a
 // no-op, registering different content under a used version is an error.
 package registry
@@ -23,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/store"
 )
@@ -83,30 +86,14 @@ func CheckName(what, s string) error {
 	return nil
 }
 
-func prefix(project, domain string) string { return "registry/" + project + "/" + domain + "/" }
-
 // WorkflowKey is where a workflow version lives.
 func WorkflowKey(project, domain, name, version string) string {
-	return prefix(project, domain) + "workflows/" + name + "/" + version + ".json"
+	return layout.WorkflowKey(project, domain, name, version)
 }
 
 // LaunchPlanKey is where a launch-plan version lives.
 func LaunchPlanKey(project, domain, name, version string) string {
-	return prefix(project, domain) + "launchplans/" + name + "/" + version + ".json"
-}
-
-// ActiveKey is the launch plan's active pointer.
-func ActiveKey(project, domain, name string) string {
-	return prefix(project, domain) + "launchplans/" + name + "/active.json"
-}
-
-// ParseActiveKey splits an active pointer's key; ok is false for other keys.
-func ParseActiveKey(key string) (project, domain, name string, ok bool) {
-	p := strings.Split(key, "/")
-	if len(p) != 6 || p[0] != "registry" || p[3] != "launchplans" || p[5] != "active.json" {
-		return "", "", "", false
-	}
-	return p[1], p[2], p[4], true
+	return layout.LaunchPlanKey(project, domain, name, version)
 }
 
 // putImmutable writes v at key if absent; an existing object with the same
@@ -222,19 +209,19 @@ func SetActive(ctx context.Context, st store.Store, project, domain, name, versi
 		}
 		return err
 	}
-	_, err := store.PutJSON(ctx, st, ActiveKey(project, domain, name), Active{Version: version, ActivatedAt: now.UTC()}, store.PutOptions{})
+	_, err := store.PutJSON(ctx, st, layout.PlanPointerKey(project, domain, name), Active{Version: version, ActivatedAt: now.UTC()}, store.PutOptions{})
 	return err
 }
 
 // Deactivate removes the launch plan's active pointer (its rule is deleted).
 func Deactivate(ctx context.Context, st store.Store, project, domain, name string) error {
-	return st.Delete(ctx, ActiveKey(project, domain, name))
+	return st.Delete(ctx, layout.PlanPointerKey(project, domain, name))
 }
 
 // GetActive reads a launch plan's active pointer.
 func GetActive(ctx context.Context, st store.Store, project, domain, name string) (*Active, error) {
 	var a Active
-	if err := getJSON(ctx, st, ActiveKey(project, domain, name), &a); err != nil {
+	if err := getJSON(ctx, st, layout.PlanPointerKey(project, domain, name), &a); err != nil {
 		return nil, fmt.Errorf("launch plan %s in %s/%s has no active version: %w", name, project, domain, err)
 	}
 	return &a, nil
@@ -244,13 +231,13 @@ func GetActive(ctx context.Context, st store.Store, project, domain, name string
 // project and domain) that is not paused, sorted by project, domain and
 // name.
 func ActivePlans(ctx context.Context, st store.Store) ([]*LaunchPlan, error) {
-	objs, err := store.ListKeys(ctx, st, "registry/")
+	objs, err := store.ListKeys(ctx, st, layout.RegistryRoot)
 	if err != nil {
 		return nil, err
 	}
 	var out []*LaunchPlan
 	for _, o := range objs {
-		p, d, n, ok := ParseActiveKey(o.Key)
+		p, d, n, ok := layout.ParsePlanPointerKey(o.Key)
 		if !ok {
 			continue
 		}

@@ -2,12 +2,14 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/store"
@@ -62,26 +64,18 @@ schedule: {cron: "0 3 * * ? *"}
 // specAt writes text to dir/name and parses it.
 func specAt(t *testing.T, dir, name, text string) *orchestrator.Spec {
 	t.Helper()
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.MkdirAll(dir, 0o777))
 	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(text), 0o666); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(p, []byte(text), 0o666))
 	spec, err := orchestrator.ParseFiles(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return spec
 }
 
 func newStore(t *testing.T) *dirstore.Store {
 	t.Helper()
 	st, err := dirstore.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return st
 }
 
@@ -95,27 +89,17 @@ func TestRegisterIsIdempotentAndImmutable(t *testing.T) {
 	spec := specAt(t, t.TempDir(), "wc.yaml", planSpec)
 
 	rows, err := Register(ctx, st, spec, opts("v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := []Registered{
 		{Kind: "workflow", Name: "wc", Version: "v1", Created: true, Detail: "1 node, 1 task"},
 		{Kind: "launch plan", Name: "wc_daily", Version: "v1", Created: true, Detail: "workflow wc, on incoming/wc/*.txt"},
 		{Kind: "launch plan", Name: "wc_manual", Version: "v1", Created: true, Detail: "workflow wc"},
 		{Kind: "launch plan", Name: "wc_nightly", Version: "v1", Created: true, Detail: "workflow wc, cron(0 3 * * ? *)"},
 	}
-	if len(rows) != len(want) {
-		t.Fatalf("rows %+v", rows)
-	}
-	for i := range want {
-		if rows[i] != want[i] {
-			t.Errorf("row %d = %+v, want %+v", i, rows[i], want[i])
-		}
-	}
+	assert.Equal(t, want, rows)
 	for _, k := range []string{WorkflowKey("default", "development", "wc", "v1"), LaunchPlanKey("default", "development", "wc_daily", "v1")} {
-		if _, err := st.Head(ctx, k); err != nil {
-			t.Errorf("%s: %v", k, err)
-		}
+		_, err := st.Head(ctx, k)
+		assert.NoError(t, err, k)
 	}
 
 	// Again, even from another directory (another checkout): unchanged.
@@ -123,43 +107,33 @@ func TestRegisterIsIdempotentAndImmutable(t *testing.T) {
 	later := opts("v1")
 	later.Now = t0.Add(time.Hour)
 	rows, err = Register(ctx, st, again, later)
-	if err != nil {
-		t.Fatalf("registering the same spec from elsewhere: %v", err)
-	}
+	require.NoError(t, err, "registering the same spec from elsewhere")
 	for _, r := range rows {
-		if r.Created {
-			t.Errorf("%s %s registered again", r.Kind, r.Name)
-		}
+		assert.False(t, r.Created, "%s %s registered again", r.Kind, r.Name)
 	}
 	w, err := GetWorkflow(ctx, st, "default", "development", "wc", "v1")
-	if err != nil || !w.RegisteredAt.Equal(t0) {
-		t.Errorf("the first registration was replaced: %+v %v", w, err)
-	}
+	require.NoError(t, err)
+	assert.True(t, w.RegisteredAt.Equal(t0), "the first registration was replaced: %+v", w)
 
 	// Other content under v1: refused, nothing replaced.
 	changed := specAt(t, t.TempDir(), "wc.yaml", strings.Replace(planSpec, "echo 1", "echo 2", 1))
 	_, err = Register(ctx, st, changed, opts("v1"))
-	if err == nil || !strings.Contains(err.Error(), "workflow wc version v1 is already registered with different content") {
-		t.Errorf("conflicting content: %v", err)
-	}
+	assert.ErrorContains(t, err, "workflow wc version v1 is already registered with different content")
 	// A launch plan's content counts too.
 	planChanged := specAt(t, t.TempDir(), "wc.yaml", strings.Replace(planSpec, "default_inputs: {times: 2}", "default_inputs: {times: 3}", 1))
 	_, err = Register(ctx, st, planChanged, opts("v1"))
-	if err == nil || !strings.Contains(err.Error(), "launch plan wc_daily version v1 is already registered with different content") {
-		t.Errorf("conflicting launch plan: %v", err)
-	}
-	if _, err := Register(ctx, st, changed, opts("v2")); err != nil {
-		t.Errorf("new content under a new version: %v", err)
-	}
+	assert.ErrorContains(t, err, "launch plan wc_daily version v1 is already registered with different content")
+	_, err = Register(ctx, st, changed, opts("v2"))
+	assert.NoError(t, err, "new content under a new version")
 	wf, err := w.Decode()
-	if err != nil || wf.Name != "wc" || len(wf.Nodes) != 1 {
-		t.Errorf("decode: %v %v", wf, err)
+	if assert.NoError(t, err, "decode") {
+		assert.Equal(t, "wc", wf.Name)
+		assert.Len(t, wf.Nodes, 1)
 	}
 
 	for _, bad := range []RegisterOptions{opts(""), opts("a/b"), opts("active"), {Project: "p", Domain: "..", Version: "v"}} {
-		if _, err := Register(ctx, st, spec, bad); err == nil {
-			t.Errorf("Register with %+v: no error", bad)
-		}
+		_, err := Register(ctx, st, spec, bad)
+		assert.Error(t, err, "Register with %+v", bad)
 	}
 }
 
@@ -170,118 +144,72 @@ func TestActivation(t *testing.T) {
 	o := opts("v1")
 	o.Activate = true
 	rows, err := Register(ctx, st, spec, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !rows[1].Active || rows[2].Active || !rows[3].Active {
-		t.Errorf("activate: wc_daily %v, wc_manual (active: false) %v, wc_nightly %v", rows[1].Active, rows[2].Active, rows[3].Active)
-	}
+	require.NoError(t, err)
+	require.Len(t, rows, 4)
+	assert.Equal(t, []bool{true, false, true}, []bool{rows[1].Active, rows[2].Active, rows[3].Active},
+		"activate: wc_daily, wc_manual (active: false), wc_nightly")
 	a, err := GetActive(ctx, st, "default", "development", "wc_daily")
-	if err != nil || a.Version != "v1" || !a.ActivatedAt.Equal(t0) {
-		t.Errorf("active pointer: %+v %v", a, err)
+	if assert.NoError(t, err, "active pointer") {
+		assert.Equal(t, "v1", a.Version)
+		assert.True(t, a.ActivatedAt.Equal(t0), "activated at %v", a.ActivatedAt)
 	}
-	if _, err := GetActive(ctx, st, "default", "development", "wc_manual"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("wc_manual active: %v", err)
-	}
+	_, err = GetActive(ctx, st, "default", "development", "wc_manual")
+	assert.ErrorIs(t, err, ErrNotFound, "wc_manual active")
 	// The record does not say active: activation is the pointer.
 	lp, err := GetLaunchPlan(ctx, st, "default", "development", "wc_daily", "")
-	if err != nil || lp.Version != "v1" || lp.WorkflowVersion != "v1" || lp.Active || !lp.Fixed["label"].Equal(orchestrator.String("daily")) {
-		t.Errorf("active launch plan: %+v %v", lp, err)
+	if assert.NoError(t, err, "active launch plan") {
+		assert.Equal(t, "v1", lp.Version)
+		assert.Equal(t, "v1", lp.WorkflowVersion)
+		assert.False(t, lp.Active)
+		assert.True(t, lp.Fixed["label"].Equal(orchestrator.String("daily")), "fixed label %v", lp.Fixed["label"])
 	}
 
-	if err := SetActive(ctx, st, "default", "development", "wc_daily", "v9", t0); !errors.Is(err, ErrNotFound) {
-		t.Errorf("activate an unregistered version: %v", err)
-	}
+	assert.ErrorIs(t, SetActive(ctx, st, "default", "development", "wc_daily", "v9", t0), ErrNotFound, "activate an unregistered version")
 	other := RegisterOptions{Project: "team", Domain: "prod", Version: "v1", Activate: true, Now: t0}
-	if _, err := Register(ctx, st, spec, other); err != nil {
-		t.Fatal(err)
-	}
+	_, err = Register(ctx, st, spec, other)
+	require.NoError(t, err)
 	plans, err := ActivePlans(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var got []string
 	for _, p := range plans {
 		got = append(got, p.Project+"/"+p.Domain+"/"+p.Name+"@"+p.Version)
 	}
-	if strings.Join(got, " ") != "default/development/wc_daily@v1 default/development/wc_nightly@v1 team/prod/wc_daily@v1 team/prod/wc_nightly@v1" {
-		t.Errorf("active plans: %q", got)
-	}
-	if err := Deactivate(ctx, st, "team", "prod", "wc_daily"); err != nil {
-		t.Fatal(err)
-	}
-	if err := Deactivate(ctx, st, "team", "prod", "wc_daily"); err != nil {
-		t.Errorf("deactivate twice: %v", err)
-	}
-	if plans, err := ActivePlans(ctx, st); err != nil || len(plans) != 3 {
-		t.Errorf("after deactivate: %d plans, %v", len(plans), err)
-	}
-	if _, err := GetLaunchPlan(ctx, st, "team", "prod", "wc_daily", ""); !errors.Is(err, ErrNotFound) {
-		t.Errorf("deactivated plan: %v", err)
-	}
+	assert.Equal(t, []string{"default/development/wc_daily@v1", "default/development/wc_nightly@v1", "team/prod/wc_daily@v1", "team/prod/wc_nightly@v1"}, got, "active plans")
+	require.NoError(t, Deactivate(ctx, st, "team", "prod", "wc_daily"))
+	assert.NoError(t, Deactivate(ctx, st, "team", "prod", "wc_daily"), "deactivate twice")
+	plans, err = ActivePlans(ctx, st)
+	assert.NoError(t, err)
+	assert.Len(t, plans, 3, "after deactivate")
+	_, err = GetLaunchPlan(ctx, st, "team", "prod", "wc_daily", "")
+	assert.ErrorIs(t, err, ErrNotFound, "deactivated plan")
 }
 
-func TestKeys(t *testing.T) {
-	for _, tc := range []struct {
-		key                 string
-		project, domain, lp string
-		ok                  bool
-	}{
-		{ActiveKey("p", "d", "n"), "p", "d", "n", true},
-		{LaunchPlanKey("p", "d", "n", "v1"), "", "", "", false},
-		{"registry/p/d/workflows/n/active.json", "", "", "", false},
-		{"registry/p/d/launchplans/n/x/active.json", "", "", "", false},
-	} {
-		p, d, n, ok := ParseActiveKey(tc.key)
-		if p != tc.project || d != tc.domain || n != tc.lp || ok != tc.ok {
-			t.Errorf("ParseActiveKey(%q) = %q %q %q %v", tc.key, p, d, n, ok)
-		}
-	}
-	for _, tc := range []struct{ key, kind, id string }{
-		{LaunchRequestKey("r1abc"), "launch", "r1abc"},
-		{CancelRequestKey("r1abc"), "cancel", "r1abc"},
-		{"requests/launch/a/b.json", "", ""},
-		{"requests/launch/x.txt", "", ""},
-		{"requests/other/x.json", "", ""},
-	} {
-		kind, id, ok := RequestID(tc.key)
-		if kind != tc.kind || id != tc.id || ok != (tc.kind != "") {
-			t.Errorf("RequestID(%q) = %q %q %v", tc.key, kind, id, ok)
-		}
-	}
+// The key cases that were here (active pointers, request ids) are
+// layout's tests now.
+func TestCheckName(t *testing.T) {
 	for name, ok := range map[string]bool{"v1": true, "1.2.3-rc_1": true, "a": true, "": false, "-v": false, "a/b": false, "a..b": false, "active": false, strings.Repeat("x", 129): false} {
-		if err := CheckName("version", name); (err == nil) != ok {
-			t.Errorf("CheckName(%q) = %v", name, err)
-		}
+		err := CheckName("version", name)
+		assert.Equal(t, ok, err == nil, "CheckName(%q) = %v", name, err)
 	}
 }
 
 func TestDerivedIDs(t *testing.T) {
 	a := TriggerID("p", "d", "lp", "incoming/x.csv", "etag1")
-	if a != TriggerID("p", "d", "lp", "incoming/x.csv", "etag1") {
-		t.Error("TriggerID is not deterministic")
-	}
+	assert.Equal(t, a, TriggerID("p", "d", "lp", "incoming/x.csv", "etag1"), "TriggerID is deterministic")
 	for _, other := range []string{
 		TriggerID("p", "d", "lp", "incoming/x.csv", "etag2"),
 		TriggerID("p", "d", "lp2", "incoming/x.csv", "etag1"),
 		TriggerID("p", "d", "l", "pincoming/x.csv", "etag1"), // parts are length-prefixed
 	} {
-		if other == a {
-			t.Errorf("TriggerID collision: %s", a)
-		}
+		assert.NotEqual(t, a, other, "TriggerID collision")
 	}
 	s1 := ScheduleID("p", "d", "lp", t0)
-	if s1 != ScheduleID("p", "d", "lp", t0.In(time.FixedZone("x", 3600))) || s1 == ScheduleID("p", "d", "lp", t0.Add(time.Hour)) {
-		t.Error("ScheduleID does not follow the instant")
-	}
+	assert.Equal(t, s1, ScheduleID("p", "d", "lp", t0.In(time.FixedZone("x", 3600))), "ScheduleID follows the instant, not the zone")
+	assert.NotEqual(t, s1, ScheduleID("p", "d", "lp", t0.Add(time.Hour)), "ScheduleID follows the instant")
 	for _, id := range []string{a, s1} {
-		if err := validID(id); err != nil {
-			t.Errorf("derived id %q: %v", id, err)
-		}
+		assert.NoError(t, validID(id), "derived id %q", id)
 	}
-	if a[0] != 't' || s1[0] != 's' {
-		t.Errorf("tags: %s %s", a, s1)
-	}
+	assert.Equal(t, []byte{'t', 's'}, []byte{a[0], s1[0]}, "tags: %s %s", a, s1)
 }
 
 func TestRequestsAndResolve(t *testing.T) {
@@ -290,46 +218,43 @@ func TestRequestsAndResolve(t *testing.T) {
 	spec := specAt(t, t.TempDir(), "wc.yaml", planSpec)
 	o := opts("v1")
 	o.Activate = true
-	if _, err := Register(ctx, st, spec, o); err != nil {
-		t.Fatal(err)
-	}
+	_, err := Register(ctx, st, spec, o)
+	require.NoError(t, err)
 	text := orchestrator.File(orchestrator.Blob{URI: "https://example.com/t.txt"})
 	r := &LaunchRequest{ID: "r1abc", Project: "default", Domain: "development", LaunchPlan: "wc_daily",
 		Inputs: map[string]orchestrator.Literal{"text": text}, RequestedAt: t0, Cause: "cli"}
-	if created, err := PutLaunchRequest(ctx, st, r); !created || err != nil {
-		t.Fatalf("put: %v %v", created, err)
-	}
-	if created, err := PutLaunchRequest(ctx, st, r); created || err != nil {
-		t.Errorf("put again: created %v, %v", created, err)
-	}
+	created, err := PutLaunchRequest(ctx, st, r)
+	require.NoError(t, err, "put")
+	require.True(t, created, "put")
+	created, err = PutLaunchRequest(ctx, st, r)
+	assert.NoError(t, err, "put again")
+	assert.False(t, created, "put again")
 	bad := *r
 	bad.ID = "R-1"
-	if _, err := PutLaunchRequest(ctx, st, &bad); err == nil {
-		t.Error("an invalid id was accepted")
-	}
+	_, err = PutLaunchRequest(ctx, st, &bad)
+	assert.Error(t, err, "an invalid id was accepted")
 	got, err := GetLaunchRequest(ctx, st, "r1abc")
-	if err != nil || got.LaunchPlan != "wc_daily" || !got.RequestedAt.Equal(t0) || !got.Inputs["text"].Equal(text) {
-		t.Fatalf("get: %+v %v", got, err)
-	}
+	require.NoError(t, err, "get")
+	require.Equal(t, "wc_daily", got.LaunchPlan)
+	require.True(t, got.RequestedAt.Equal(t0), "requested at %v", got.RequestedAt)
+	require.True(t, got.Inputs["text"].Equal(text), "text %v", got.Inputs["text"])
 	wf, in, lp, err := Resolve(ctx, st, got)
-	if err != nil || wf.Name != "wc" || lp.Name != "wc_daily" {
-		t.Fatalf("resolve: %v", err)
-	}
+	require.NoError(t, err, "resolve")
+	require.Equal(t, "wc", wf.Name)
+	require.Equal(t, "wc_daily", lp.Name)
 	want := map[string]orchestrator.Literal{"text": text, "times": orchestrator.Int(2), "label": orchestrator.String("daily")}
-	if len(in) != len(want) {
-		t.Errorf("resolved inputs %v", in)
-	}
+	assert.Len(t, in, len(want), "resolved inputs %v", in)
 	for k, v := range want {
-		if !in[k].Equal(v) {
-			t.Errorf("input %s = %v, want %v", k, in[k], v)
-		}
+		assert.True(t, in[k].Equal(v), "input %s = %v, want %v", k, in[k], v)
 	}
 
 	// A bare workflow version.
 	bare := &LaunchRequest{ID: "r2abc", Project: "default", Domain: "development", Workflow: "wc", WorkflowVersion: "v1", Inputs: got.Inputs}
 	wf, in, lp, err = Resolve(ctx, st, bare)
-	if err != nil || wf.Name != "wc" || lp != nil || len(in) != 1 {
-		t.Errorf("resolve a bare workflow: %v %v %v", in, lp, err)
+	if assert.NoError(t, err, "resolve a bare workflow") {
+		assert.Equal(t, "wc", wf.Name)
+		assert.Nil(t, lp)
+		assert.Len(t, in, 1)
 	}
 	for _, r := range []*LaunchRequest{
 		{ID: "r3abc", Project: "default", Domain: "development"},
@@ -337,27 +262,21 @@ func TestRequestsAndResolve(t *testing.T) {
 		{ID: "r3abc", Project: "default", Domain: "development", LaunchPlan: "wc_daily", Version: "v9"},
 		{ID: "r3abc", Project: "default", Domain: "development", Workflow: "wc", WorkflowVersion: "v9"},
 	} {
-		if _, _, _, err := Resolve(ctx, st, r); err == nil {
-			t.Errorf("resolve %+v: no error", r)
-		}
+		_, _, _, err := Resolve(ctx, st, r)
+		assert.Error(t, err, "resolve %+v", r)
 	}
 
 	c := &CancelRequest{Project: "default", Domain: "development", Exec: "r1abc", Reason: "oops", RequestedAt: t0}
-	if err := PutCancelRequest(ctx, st, c); err != nil {
-		t.Fatal(err)
+	require.NoError(t, PutCancelRequest(ctx, st, c))
+	cr, err := GetCancelRequest(ctx, st, "r1abc")
+	if assert.NoError(t, err, "cancel request") {
+		assert.Equal(t, "oops", cr.Reason)
 	}
-	if got, err := GetCancelRequest(ctx, st, "r1abc"); err != nil || got.Reason != "oops" {
-		t.Errorf("cancel request: %+v %v", got, err)
-	}
-	if err := PutCancelRequest(ctx, st, &CancelRequest{Exec: "../x"}); err == nil {
-		t.Error("a cancel request for an invalid id was written")
-	}
-	if _, err := GetCancelRequest(ctx, st, "r9abc"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("missing cancel request: %v", err)
-	}
-	if _, _, err := store.ReadAll(ctx, st, "requests/cancel/x.json"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("stray request: %v", err)
-	}
+	assert.Error(t, PutCancelRequest(ctx, st, &CancelRequest{Exec: "../x"}), "a cancel request for an invalid id was written")
+	_, err = GetCancelRequest(ctx, st, "r9abc")
+	assert.ErrorIs(t, err, ErrNotFound, "missing cancel request")
+	_, _, err = store.ReadAll(ctx, st, CancelRequestKey("x"))
+	assert.ErrorIs(t, err, store.ErrNotFound, "stray request")
 }
 
 func TestMergeInputs(t *testing.T) {
@@ -365,20 +284,12 @@ func TestMergeInputs(t *testing.T) {
 		Fixed:    map[string]orchestrator.Literal{"a": orchestrator.Int(1), "b": orchestrator.Int(2)},
 		Defaults: map[string]orchestrator.Literal{"c": orchestrator.Int(3), "d": orchestrator.Int(4)}}
 	in, err := MergeInputs(lp, map[string]orchestrator.Literal{"c": orchestrator.Int(30), "e": orchestrator.Int(5)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := map[string]int64{"a": 1, "b": 2, "c": 30, "d": 4, "e": 5}
-	if len(in) != len(want) {
-		t.Errorf("merged %v", in)
-	}
+	assert.Len(t, in, len(want), "merged %v", in)
 	for k, v := range want {
-		if in[k].Int != v {
-			t.Errorf("%s = %v, want %d", k, in[k], v)
-		}
+		assert.Equal(t, v, in[k].Int, "%s = %v", k, in[k])
 	}
 	_, err = MergeInputs(lp, map[string]orchestrator.Literal{"b": orchestrator.Int(0), "a": orchestrator.Int(0)})
-	if err == nil || err.Error() != "input \"a\" is fixed by launch plan lp and cannot be given\ninput \"b\" is fixed by launch plan lp and cannot be given" {
-		t.Errorf("fixed inputs given: %v", err)
-	}
+	assert.EqualError(t, err, "input \"a\" is fixed by launch plan lp and cannot be given\ninput \"b\" is fixed by launch plan lp and cannot be given", "fixed inputs given")
 }

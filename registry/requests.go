@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/store"
 )
@@ -41,28 +41,20 @@ type CancelRequest struct {
 }
 
 // Request key prefixes.
-const (
-	LaunchPrefix = "requests/launch/"
-	CancelPrefix = "requests/cancel/"
+var (
+	LaunchPrefix = layout.RequestPrefix(layout.RequestLaunch)
+	CancelPrefix = layout.RequestPrefix(layout.RequestCancel)
 )
 
 // LaunchRequestKey is where a launch request lives.
-func LaunchRequestKey(id string) string { return LaunchPrefix + id + ".json" }
+func LaunchRequestKey(id string) string { return layout.LaunchRequestKey(id) }
 
 // CancelRequestKey is where a cancel request lives.
-func CancelRequestKey(exec string) string { return CancelPrefix + exec + ".json" }
+func CancelRequestKey(exec string) string { return layout.CancelRequestKey(exec) }
 
 // RequestID returns the id of the request a key names and its kind
-// ("launch" or "cancel"); ok is false for other keys.
-func RequestID(key string) (kind, id string, ok bool) {
-	for _, k := range []string{"launch", "cancel"} {
-		p := "requests/" + k + "/"
-		if rest, found := strings.CutPrefix(key, p); found && strings.HasSuffix(rest, ".json") && !strings.Contains(rest, "/") {
-			return k, strings.TrimSuffix(rest, ".json"), true
-		}
-	}
-	return "", "", false
-}
+// ("launch", "cancel", or layout's other kinds); ok is false for other keys.
+func RequestID(key string) (kind, id string, ok bool) { return layout.ParseRequestKey(key) }
 
 // PutLaunchRequest writes a launch request if no request with its id exists;
 // created is false for a duplicate.
@@ -206,7 +198,7 @@ type Rejection struct {
 
 // RejectionKey is where a launch request's rejection lives.
 func RejectionKey(project, domain, exec string) string {
-	return "executions/" + project + "/" + domain + "/" + exec + "/rejected.json"
+	return layout.RejectionKey(project, domain, exec)
 }
 
 // PutRejection records why a launch request started nothing.

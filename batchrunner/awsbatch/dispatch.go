@@ -9,7 +9,6 @@ import (
 	"math"
 	"reflect"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/batch/types"
 
 	"github.com/aloft-run/aloft/batchrunner"
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
 )
 
@@ -194,8 +194,9 @@ func checkJob(j batchrunner.Job) error {
 	switch {
 	case j.Task == nil:
 		return fmt.Errorf("submit %s: job has no task", j.Prefix)
-	case !strings.HasPrefix(j.Prefix, "data/") || !strings.HasSuffix(j.Prefix, "/"):
-		return fmt.Errorf("submit: attempt prefix %q: want data/<exec>/<node>/<attempt>/", j.Prefix)
+	}
+	if err := layout.CheckAttemptPrefix(j.Prefix); err != nil {
+		return fmt.Errorf("submit: %w", err)
 	}
 	return nil
 }

@@ -15,9 +15,11 @@ import (
 	"github.com/aloft-run/aloft/batchrunner/local"
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/functions"
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/store"
 	"github.com/aloft-run/aloft/store/dirstore"
 	"github.com/aloft-run/aloft/store/s3store"
+	"github.com/aloft-run/aloft/store/storeurl"
 )
 
 const devAbout = `
@@ -73,7 +75,7 @@ func devCmd(ctx context.Context, args []string, io Stdio) int {
 		if err != nil {
 			return failErr(io, "dev", err)
 		}
-		b, prefix, _ := strings.Cut(strings.TrimPrefix(f.store, "s3://"), "/")
+		b, prefix, _ := storeurl.S3(f.store)
 		s3, err := s3store.Open(ctx, b, prefix, s3store.WithEndpoint(*endpoint))
 		if err != nil {
 			return failErr(io, "dev", err)
@@ -114,7 +116,7 @@ func devCmd(ctx context.Context, args []string, io Stdio) int {
 		dev.Watch = func(ctx context.Context) error { return dir.Watch(ctx, "") }
 	}
 	dev.Ready = func() {
-		fmt.Fprintf(io.Err, "aloft dev: serving %s (drop files under %s; Ctrl-C stops)\n", st.URI(""), st.URI("incoming/"))
+		fmt.Fprintf(io.Err, "aloft dev: serving %s (drop files under %s; Ctrl-C stops)\n", st.URI(""), st.URI(layout.IncomingRoot))
 	}
 	if *endpoint != "" {
 		se := *sqsEndpoint

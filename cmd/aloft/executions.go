@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aloft-run/aloft/engine"
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/registry"
 	"github.com/aloft-run/aloft/store"
@@ -97,9 +98,9 @@ func executionsList(ctx context.Context, args []string, io Stdio) int {
 }
 
 // listExecutions reads the newest-first index of project/domain
-// (engine.IndexKey) and the state of each execution in it.
+// (layout.IndexKey) and the state of each execution in it.
 func listExecutions(ctx context.Context, st store.Store, project, domain string, limit int) ([]execSummary, error) {
-	objs, err := store.ListKeys(ctx, st, "index/"+project+"/"+domain+"/")
+	objs, err := store.ListKeys(ctx, st, layout.IndexPrefix(project, domain))
 	if err != nil {
 		return nil, fmt.Errorf("list executions: %w", err)
 	}
@@ -108,8 +109,7 @@ func listExecutions(ctx context.Context, st store.Store, project, domain string,
 		if limit > 0 && len(rows) >= limit {
 			break
 		}
-		base := o.Key[strings.LastIndexByte(o.Key, '/')+1:]
-		_, id, ok := strings.Cut(base, "-") // <inverted-ms>-<exec>
+		_, _, id, ok := layout.ParseIndexKey(o.Key)
 		if !ok {
 			continue
 		}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"strings"
 
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/registry"
 	"github.com/aloft-run/aloft/store"
 )
@@ -118,16 +118,14 @@ func launchPlansDeactivate(ctx context.Context, args []string, io Stdio) int {
 
 // latestLaunchPlan is the launch plan's version registered last.
 func latestLaunchPlan(ctx context.Context, st store.Store, project, domain, name string) (*registry.LaunchPlan, error) {
-	dir := path.Dir(registry.ActiveKey(project, domain, name)) + "/"
-	objs, err := store.ListKeys(ctx, st, dir)
+	objs, err := store.ListKeys(ctx, st, layout.LaunchPlanDir(project, domain, name))
 	if err != nil {
 		return nil, err
 	}
 	var last *registry.LaunchPlan
 	for _, o := range objs {
-		base := path.Base(o.Key)
-		version, ok := strings.CutSuffix(base, ".json")
-		if !ok || base == path.Base(registry.ActiveKey(project, domain, name)) || strings.Contains(o.Key[len(dir):], "/") {
+		_, _, n, version, ok := layout.ParseLaunchPlanKey(o.Key)
+		if !ok || n != name {
 			continue
 		}
 		lp, err := registry.GetLaunchPlan(ctx, st, project, domain, name, version)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/aloft-run/aloft/engine"
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/store"
 	"github.com/aloft-run/aloft/store/dirstore"
 	"github.com/aloft-run/aloft/store/s3store"
@@ -69,8 +70,7 @@ func (f *storeFlags) resolve(env Env) (loc, region string, err error) {
 // openAt opens the bucket at loc; an S3 bucket with a known region is
 // opened in it.
 func openAt(ctx context.Context, loc, region string) (store.Store, error) {
-	if rest, ok := strings.CutPrefix(loc, "s3://"); ok && region != "" {
-		bucket, prefix, _ := strings.Cut(rest, "/")
+	if bucket, prefix, ok := storeurl.S3(loc); ok && region != "" {
 		return s3store.Open(ctx, bucket, prefix, s3store.WithRegion(region))
 	}
 	return storeurl.Open(ctx, loc)
@@ -213,14 +213,13 @@ func (f *storeFlags) findExecution(ctx context.Context, st store.Store, id strin
 		return engine.Ref{}, err
 	}
 	if !f.scoped() {
-		objs, err := store.ListKeys(ctx, st, "index/")
+		objs, err := store.ListKeys(ctx, st, layout.IndexRoot)
 		if err != nil {
 			return engine.Ref{}, err
 		}
 		for _, o := range objs {
-			parts := strings.Split(o.Key, "/") // index/<p>/<d>/<inverted>-<exec>
-			if len(parts) == 4 && strings.HasSuffix(parts[3], "-"+id) {
-				return engine.Ref{Project: parts[1], Domain: parts[2], Exec: id}, nil
+			if p, d, exec, ok := layout.ParseIndexKey(o.Key); ok && exec == id {
+				return engine.Ref{Project: p, Domain: d, Exec: id}, nil
 			}
 		}
 		return engine.Ref{}, fmt.Errorf("%w %q (aloft executions list shows them)", errNoExecution, id)

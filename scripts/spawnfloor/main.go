@@ -30,6 +30,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/aloft-run/aloft/layout"
 )
 
 func main() {
@@ -107,8 +109,8 @@ func (r recorder) init() {
 	if r.root == "" {
 		return
 	}
-	must(os.MkdirAll(filepath.Join(r.root, "data", "spawnfloor"), 0o777))
-	must(os.MkdirAll(filepath.Join(r.root, "catalog"), 0o777))
+	must(os.MkdirAll(r.path(layout.ExecDataPrefix(recordsExec)), 0o777))
+	must(os.MkdirAll(r.path(layout.CatalogRoot), 0o777))
 }
 
 // sync makes the records durable: one syncfs of their file system.
@@ -122,8 +124,16 @@ func (r recorder) sync() {
 	must(syscall.Close(fd))
 }
 
+// recordsExec is the execution the records belong to.
+const recordsExec = "spawnfloor"
+
+// path is the file of a bucket key (or a folder, for a prefix) under root.
+func (r recorder) path(key string) string {
+	return filepath.Join(r.root, filepath.FromSlash(key))
+}
+
 func (r recorder) attempt(i int64) string {
-	return filepath.Join(r.root, "data", "spawnfloor", "t"+strconv.FormatInt(i, 10), "1")
+	return r.path(layout.AttemptPrefix(recordsExec, "t"+strconv.FormatInt(i, 10), -1, 1))
 }
 
 func (r recorder) before(i int64) {
@@ -133,16 +143,16 @@ func (r recorder) before(i int64) {
 	dir := r.attempt(i)
 	must(os.Mkdir(filepath.Dir(dir), 0o777))
 	must(os.Mkdir(dir, 0o777))
-	write(filepath.Join(dir, "inputs.json"))
-	write(filepath.Join(dir, "claim.json"))
+	write(filepath.Join(dir, layout.InputsFile))
+	write(filepath.Join(dir, layout.ClaimFile))
 }
 
 func (r recorder) after(i int64) {
 	if r.root == "" {
 		return
 	}
-	write(filepath.Join(r.attempt(i), "outputs.json"))
-	write(filepath.Join(r.root, "catalog", "k"+strconv.FormatInt(i, 10)+".json"))
+	write(filepath.Join(r.attempt(i), layout.OutputsFile))
+	write(filepath.Join(r.path(layout.CatalogRoot), "k"+strconv.FormatInt(i, 10)+".json"))
 }
 
 // write creates name, which must not exist, and writes the record to it.

@@ -78,6 +78,17 @@ func (e *LocationError) Error() string {
 	return "open store " + e.URI + ": " + e.Why
 }
 
+// S3 splits "s3://bucket[/prefix]" into its bucket and key prefix; ok is
+// false for other locations and for an empty bucket.
+func S3(uri string) (bucket, prefix string, ok bool) {
+	scheme, rest, ok := splitScheme(uri)
+	if !ok || scheme != "s3" {
+		return "", "", false
+	}
+	bucket, prefix, _ = strings.Cut(rest, "/")
+	return bucket, prefix, bucket != ""
+}
+
 func openDir(uri, dir string) (store.Store, error) {
 	s, err := dirstore.Open(dir)
 	if err != nil {
