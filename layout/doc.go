@@ -24,6 +24,7 @@
 //	catalog/<project>/<domain>/<task>/<cache-version>/<key>.json    CatalogEntryKey; memoized outputs
 //	catalog/<project>/<domain>/<task>/<cache-version>/<key>.reservation  CatalogReservationKey (Decision 33)
 //	incoming/...                                                    IncomingKey / ParseIncomingKey; user drop zone
+//	triggered/<rel>/<version>.json                                  TriggeredKey; a drop-zone object's version was triggered (Decision 27)
 //	active/<project>/<domain>/<exec>                                LiveMarkerKey / ParseLiveMarkerKey; live executions
 //	quarantine/<key>                                                QuarantineKey / ParseQuarantineKey; blobs that failed their digest
 //

@@ -20,6 +20,7 @@ const (
 	IncomingRoot   = "incoming/"
 	ActiveRoot     = "active/"
 	QuarantineRoot = "quarantine/"
+	TriggeredRoot  = "triggered/"
 
 	DeploymentKey = "deployment.json" // what the deployment offers (Decision 31)
 )
@@ -246,6 +247,18 @@ func ParseIncomingKey(key string) (rel string, ok bool) {
 		return "", false
 	}
 	return rel, true
+}
+
+// ---- triggered/
+
+// TriggeredKey is the marker of one triggered version of a drop-zone object,
+// triggered/<rel>/<version>.json, rel as ParseIncomingKey returns it and
+// version its ETag (the directory store's is the content's sha256 hex):
+// written if absent once the trigger has handled that version, so that a
+// version is triggered once, also when it arrived while nothing listened
+// (Decision 27). It lies outside incoming/, so it never triggers.
+func TriggeredKey(rel, version string) string {
+	return TriggeredRoot + rel + "/" + version + jsonExt
 }
 
 // ---- catalog/

@@ -49,6 +49,7 @@ func TestBuilders(t *testing.T) {
 		{catEntry, "catalog/p/d/fit/v1/ab12.json"},
 		{catRes, "catalog/p/d/fit/v1/ab12.reservation"},
 		{layout.IncomingKey("diabetes/pima.csv"), "incoming/diabetes/pima.csv"},
+		{layout.TriggeredKey("diabetes/pima.csv", "ab12"), "triggered/diabetes/pima.csv/ab12.json"},
 		{layout.LiveMarkerKey("p", "d", "r1"), "active/p/d/r1"},
 		{layout.QuarantineKey("data/r1/fit/1/outputs/model"), "quarantine/data/r1/fit/1/outputs/model"},
 	} {
