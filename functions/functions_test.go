@@ -107,49 +107,6 @@ func newWorld(t *testing.T, wrap func(store.Store) store.Store) *world {
 	return &world{st: st, dir: dir, c: c, d: d, rules: r}
 }
 
-func TestTriggerStartsOneRunPerObjectVersion(t *testing.T) {
-	ctx := context.Background()
-	w := newWorld(t, nil)
-	ev := fixture(t, "s3-object-created-incoming.json")
-	got, err := w.c.Trigger(ctx, ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := "incoming/diabetes/pima-2026-11-28.csv"
-	want := registry.TriggerID("default", "development", "diabetes_nightly", key, "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e")
-	if len(got) != 1 || got[0].Execution != want || !got[0].New || got[0].LaunchPlan != "diabetes_nightly" {
-		t.Fatalf("trigger: %+v, want one new run %s", got, want)
-	}
-	r, err := registry.GetLaunchRequest(ctx, w.st, want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in := r.Inputs["dataset"]; in.Kind != orchestrator.KindFile || in.Blob.URI != w.st.URI(key) {
-		t.Errorf("dataset input %+v, want the object %s", in, w.st.URI(key))
-	}
-	if r.Version != "v1" || !strings.HasPrefix(r.Cause, "trigger ") {
-		t.Errorf("request %+v", r)
-	}
-	// The same event again (EventBridge delivers at least once): nothing new.
-	again, err := w.c.Trigger(ctx, ev)
-	if err != nil || len(again) != 1 || again[0].New || again[0].Execution != want {
-		t.Fatalf("duplicate: %+v %v", again, err)
-	}
-	// Another key that no trigger matches starts nothing; another bucket is refused.
-	other := strings.Replace(string(ev), "incoming/diabetes/pima-2026-11-28.csv", "incoming/other/pima.csv", 1)
-	if got, err := w.c.Trigger(ctx, []byte(other)); err != nil || len(got) != 0 {
-		t.Errorf("unmatched key: %+v %v", got, err)
-	}
-	wrongSuffix := strings.Replace(string(ev), "pima-2026-11-28.csv", "pima-2026-11-28.parquet", 1)
-	if got, err := w.c.Trigger(ctx, []byte(wrongSuffix)); err != nil || len(got) != 0 {
-		t.Errorf("unmatched suffix: %+v %v", got, err)
-	}
-	otherBucket := strings.Replace(string(ev), `"name": "aloft-test-bucket"`, `"name": "someone-else"`, 1)
-	if _, err := w.c.Trigger(ctx, []byte(otherBucket)); err == nil {
-		t.Error("an object of another bucket was accepted")
-	}
-}
-
 func TestTriggerSchedule(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t, nil)

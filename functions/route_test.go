@@ -1,6 +1,10 @@
 package functions
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
 
 func TestS3Target(t *testing.T) {
 	for _, c := range []struct {
@@ -8,6 +12,10 @@ func TestS3Target(t *testing.T) {
 		want     target
 	}{
 		{TypeObjectCreated, "incoming/diabetes/pima.csv", toTrigger},
+		{TypeObjectCreated, "incoming/diabetes/.pima.csv", noTarget},   // being written (Decision 27)
+		{TypeObjectCreated, "incoming/diabetes/pima.csv.tmp", noTarget}, // being written
+		{TypeObjectCreated, "triggered/diabetes/pima.csv/ab12.json", noTarget},
+		{TypeObjectCreated, "data/r1/inputs/dataset/pima.csv", noTarget}, // a trigger's snapshot
 		{TypeObjectDeleted, "incoming/diabetes/pima.csv", noTarget},
 		{TypeObjectCreated, "registry/default/development/launchplans/nightly/active.json", toRegistrar},
 		{TypeObjectDeleted, "registry/default/development/launchplans/nightly/active.json", toRegistrar},
@@ -19,8 +27,6 @@ func TestS3Target(t *testing.T) {
 		{TypeObjectCreated, "data/r1/train/1/outputs/model", noTarget},
 		{TypeObjectCreated, "executions/default/development/r1/state.json", noTarget},
 	} {
-		if got := s3Target(c.typ, c.key); got != c.want {
-			t.Errorf("%s %s: %d, want %d", c.typ, c.key, got, c.want)
-		}
+		assert.Equal(t, c.want, s3Target(c.typ, c.key), "%s %s", c.typ, c.key)
 	}
 }
