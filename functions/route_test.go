@@ -12,7 +12,7 @@ func TestS3Target(t *testing.T) {
 		want     target
 	}{
 		{TypeObjectCreated, "incoming/diabetes/pima.csv", toTrigger},
-		{TypeObjectCreated, "incoming/diabetes/.pima.csv", noTarget},   // being written (Decision 27)
+		{TypeObjectCreated, "incoming/diabetes/.pima.csv", noTarget},    // being written (Decision 27)
 		{TypeObjectCreated, "incoming/diabetes/pima.csv.tmp", noTarget}, // being written
 		{TypeObjectCreated, "triggered/diabetes/pima.csv/ab12.json", noTarget},
 		{TypeObjectCreated, "data/r1/inputs/dataset/pima.csv", noTarget}, // a trigger's snapshot
