@@ -54,9 +54,12 @@
 //
 // Subscribe (store.Notifier) announces every Put made through this Store
 // value. Watch adds the writes of other processes under a prefix, watched
-// with fsnotify: a file is announced once, after its writer finished (see
-// Watch), never from the hidden directory, and not again for a Put through
-// this Store. Together they play the part of S3's "object created" events,
+// with fsnotify: a file is announced once per content, after its writer
+// finished (see Watch; in the drop folder, incoming/, once its content has
+// been stable for a quiet period, default 2s, so that a copy with short
+// pauses is one event), never from the hidden directory, and not again for
+// a Put through this Store. With CatchUpDrops, files already in the drop
+// folder when Watch starts are announced too. Together they play the part of S3's "object created" events,
 // so the trigger and advance handlers run unchanged on a laptop.
 //
 // # What it leaves out

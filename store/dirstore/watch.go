@@ -80,8 +80,8 @@ func (w *watch) coversDir(dirKey string) bool {
 // it, and following new subdirectories). A file is reported once per
 // version, after its writer is done: when it has had no change events for
 // its quiet period (100ms; for the drop folder DefaultDropQuiet, or as
-// DropQuiet sets), its size and mtime held across two checks that far
-// apart, and (on Linux, where a read lease tells) no process has it open
+// DropQuiet sets), its size and mtime the same as at its last change event,
+// and (on Linux, where a read lease tells) no process has it open
 // for writing. A writer pausing for less than the quiet period thus gives
 // one event for the whole file, and one pausing longer gives one per
 // stable content. A file renamed into the tree is reported the same way.
@@ -208,7 +208,7 @@ type watchLoop struct {
 }
 
 type pendingFile struct {
-	id       fileID // stable identity at the last look
+	id       fileID // stable identity at the last change event or look
 	quiet    time.Duration
 	deadline time.Time
 }
@@ -270,10 +270,6 @@ func (l *watchLoop) handle(ev fsnotify.Event, now time.Time) {
 		}
 		l.touch(path, fi, now)
 	case ev.Has(fsnotify.Write):
-		if p := l.pending[path]; p != nil {
-			p.deadline = now.Add(p.quiet)
-			return
-		}
 		if fi, err := os.Lstat(path); err == nil {
 			l.touch(path, fi, now)
 		}
@@ -316,8 +312,8 @@ func (l *watchLoop) touch(path string, fi fs.FileInfo, now time.Time) {
 	if !ok || !l.w.coversKey(key) {
 		return
 	}
-	if p := l.pending[path]; p != nil {
-		p.deadline = now.Add(p.quiet)
+	if p := l.pending[path]; p != nil { // the version at its last change
+		p.id, p.deadline = idOf(fi).stable(), now.Add(p.quiet)
 		return
 	}
 	q := l.quietFor(key)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -306,4 +307,64 @@ func TestMakeFolder(t *testing.T) {
 	assert.ErrorIs(t, s.MakeFolder(HiddenDir+"/x/"), store.ErrInvalidKey)
 	require.NoError(t, os.WriteFile(filepath.Join(root, "incoming", "file"), nil, 0o666))
 	assert.Error(t, s.MakeFolder("incoming/file/x/"), "a file in the way")
+}
+
+// quietLoop is a watch loop without fsnotify, driven by hand with
+// synthetic events and times: the quiet-period rules, deterministic.
+func quietLoop(t *testing.T, quiet time.Duration) (root string, l *watchLoop, log *eventLog) {
+	t.Helper()
+	root = t.TempDir()
+	s := openT(t, root, Options{})
+	log = &eventLog{}
+	t.Cleanup(s.Subscribe(log.add))
+	w := &watch{prefix: "", dir: root, known: map[string]fileID{}}
+	s.mu.Lock()
+	s.watches = append(s.watches, w)
+	s.mu.Unlock()
+	l = &watchLoop{s: s, w: w, cfg: watchConfig{dropQuiet: quiet}, hidden: filepath.Join(root, HiddenDir),
+		pending: map[string]*pendingFile{}}
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "incoming"), 0o777))
+	return root, l, log
+}
+
+// TestQuietPeriodRules: pieces of a file with pauses shorter than the quiet
+// period are one event for the whole file; a pause longer than it gives
+// one event per stable content; a file outside the drop folder waits only
+// the short quiet.
+func TestQuietPeriodRules(t *testing.T) {
+	const q = 2 * time.Second
+	root, l, log := quietLoop(t, q)
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	path := filepath.Join(root, "incoming", "pima.csv")
+	events := func() []store.Event { return log.byKey()["incoming/pima.csv"] }
+
+	require.NoError(t, os.WriteFile(path, []byte("half,"), 0o666))
+	l.handle(fsnotify.Event{Name: path, Op: fsnotify.Create}, at(0))
+	l.check(at(q - time.Millisecond))
+	require.Empty(t, events(), "reported before the quiet period passed")
+	appendFile(t, path, []byte("rest\n"))
+	l.handle(fsnotify.Event{Name: path, Op: fsnotify.Write}, at(q-time.Millisecond))
+	l.check(at(q + time.Second))
+	require.Empty(t, events(), "a write restarts the quiet period")
+	l.check(at(2*q + time.Second))
+	require.Len(t, events(), 1)
+	assert.Equal(t, store.Digest([]byte("half,rest\n")), events()[0].Digest, "one event, for the whole file")
+
+	// A pause longer than the quiet period: the content before it was
+	// stable, so it is a version of its own, and so is what follows.
+	appendFile(t, path, []byte("more\n"))
+	l.handle(fsnotify.Event{Name: path, Op: fsnotify.Write}, at(10*q))
+	l.check(at(11*q + time.Millisecond))
+	require.Len(t, events(), 2)
+	assert.Equal(t, store.Digest([]byte("half,rest\nmore\n")), events()[1].Digest)
+	l.check(at(20 * q))
+	assert.Len(t, events(), 2, "each content once")
+
+	// Outside the drop folder the short quiet applies.
+	other := filepath.Join(root, "other.json")
+	require.NoError(t, os.WriteFile(other, []byte("{}"), 0o666))
+	l.handle(fsnotify.Event{Name: other, Op: fsnotify.Create}, at(30*q))
+	l.check(at(30*q + watchQuiet))
+	assert.Len(t, log.byKey()["other.json"], 1)
 }
