@@ -24,24 +24,30 @@ var errSuperseded = errors.New("the object changed after the event")
 // TriggerMarker is the body of layout.TriggeredKey: which version of which
 // drop-zone object was triggered, and the runs it started.
 type TriggerMarker struct {
-	Key         string    `json:"key"`
-	Version     string    `json:"version"`
-	Digest      string    `json:"digest,omitempty"`
-	Size        int64     `json:"size"`
-	Executions  []string  `json:"executions"`
-	TriggeredAt time.Time `json:"triggered_at"`
+	Key         string     `json:"key"`
+	Version     string     `json:"version"`
+	Digest      string     `json:"digest,omitempty"`
+	Size        int64      `json:"size"`
+	Runs        []Launched `json:"runs"`
+	TriggeredAt time.Time  `json:"triggered_at"`
 }
 
-// triggered reports whether the version's marker exists.
-func (c *Control) triggered(ctx context.Context, marker string) (bool, error) {
-	_, err := c.Store.Head(ctx, marker)
+// triggered returns the runs the version's marker records, with New
+// false; ok is false when there is no marker.
+func (c *Control) triggered(ctx context.Context, marker string) (runs []Launched, ok bool, err error) {
+	var m TriggerMarker
+	_, err = store.GetJSON(ctx, c.Store, marker, &m)
 	switch {
-	case err == nil:
-		return true, nil
 	case errors.Is(err, store.ErrNotFound):
-		return false, nil
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("trigger: marker %s: %w", marker, err)
 	}
-	return false, fmt.Errorf("trigger: marker %s: %w", marker, err)
+	for _, l := range m.Runs {
+		l.New = false
+		runs = append(runs, l)
+	}
+	return runs, true, nil
 }
 
 // markTriggered writes the version's marker once its runs are requested.

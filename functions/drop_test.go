@@ -62,7 +62,9 @@ func TestTriggerStartsOneRunPerObjectVersion(t *testing.T) {
 	// The same event again (EventBridge delivers at least once): nothing new.
 	again, err := w.c.Trigger(ctx, ev)
 	require.NoError(t, err)
-	assert.Empty(t, again, "a duplicated event")
+	require.Len(t, again, 1, "a duplicated event")
+	assert.False(t, again[0].New)
+	assert.Equal(t, want, again[0].Execution)
 	// Another key that no trigger matches starts nothing; another bucket is refused.
 	other := strings.Replace(string(ev), "incoming/diabetes/pima-2026-11-28.csv", "incoming/other/pima.csv", 1)
 	got, err = w.c.Trigger(ctx, []byte(other))
@@ -112,10 +114,12 @@ func TestTriggerSnapshotsEachVersion(t *testing.T) {
 	}
 
 	// The first event again, now that the file holds other bytes: its
-	// version was triggered (marker), so nothing happens.
+	// version was triggered (marker), so nothing new happens.
 	got, err = w.c.Trigger(ctx, first)
 	require.NoError(t, err)
-	assert.Empty(t, got)
+	require.Len(t, got, 1)
+	assert.Equal(t, run1, got[0].Execution)
+	assert.False(t, got[0].New)
 	// An event that arrives after its version was replaced starts nothing.
 	stale := dropEvent(t, w, "incoming/diabetes/late.csv", "old")
 	_ = dropEvent(t, w, "incoming/diabetes/late.csv", "new")

@@ -66,17 +66,17 @@ func (c *Control) Trigger(ctx context.Context, raw json.RawMessage) ([]Launched,
 		version = etag
 	}
 	marker := layout.TriggeredKey(rel, version)
-	if done, err := c.triggered(ctx, marker); err != nil || done {
+	if runs, done, err := c.triggered(ctx, marker); err != nil || done {
 		if done {
 			c.log().Info("trigger: this version was triggered before", "key", key, "version", version)
 		}
-		return nil, err
+		return runs, err
 	}
 	plans, err := registry.ActivePlans(ctx, c.Store)
 	if err != nil {
 		return nil, fmt.Errorf("trigger: %w", err)
 	}
-	m := TriggerMarker{Key: key, Version: version, Executions: []string{}}
+	m := TriggerMarker{Key: key, Version: version, Runs: []Launched{}}
 	var out []Launched
 	for _, lp := range plans {
 		for _, t := range lp.Triggers {
@@ -106,7 +106,7 @@ func (c *Control) Trigger(ctx context.Context, raw json.RawMessage) ([]Launched,
 				return out, err
 			}
 			out = append(out, l)
-			m.Executions = append(m.Executions, l.Execution)
+			m.Runs = append(m.Runs, l)
 			break // one run per launch plan, whichever of its triggers matched
 		}
 	}
