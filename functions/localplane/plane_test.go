@@ -2,6 +2,7 @@ package localplane_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -44,7 +45,8 @@ func newPlane(t *testing.T, ctx context.Context, root string) (*localplane.Plane
 	return p, st, eng
 }
 
-// serve runs p until the returned stop is called; stop returns Run's error.
+// serve runs p until the returned stop is called; stop returns Run's error,
+// or an error if Run has not returned 10 seconds after its context ended.
 func serve(ctx context.Context, p *localplane.Plane) (stop func() error) {
 	ctx, cancel := context.WithCancel(ctx)
 	ready := make(chan struct{})
@@ -59,7 +61,12 @@ func serve(ctx context.Context, p *localplane.Plane) (stop func() error) {
 	}
 	return func() error {
 		cancel()
-		return <-done
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			return errors.New("Run did not return 10s after its context ended")
+		}
 	}
 }
 
