@@ -34,7 +34,7 @@ type TriggerMarker struct {
 
 // triggered returns the runs the version's marker records, with New
 // false; ok is false when there is no marker.
-func (c *Control) triggered(ctx context.Context, marker string) (runs []Launched, ok bool, err error) {
+func (c *Trigger) triggered(ctx context.Context, marker string) (runs []Launched, ok bool, err error) {
 	var m TriggerMarker
 	_, err = store.GetJSON(ctx, c.Store, marker, &m)
 	switch {
@@ -52,7 +52,7 @@ func (c *Control) triggered(ctx context.Context, marker string) (runs []Launched
 
 // markTriggered writes the version's marker once its runs are requested.
 // A marker already there (a duplicated event) is fine.
-func (c *Control) markTriggered(ctx context.Context, marker string, m TriggerMarker) error {
+func (c *Trigger) markTriggered(ctx context.Context, marker string, m TriggerMarker) error {
 	if m.Digest == "" {
 		if obj, err := c.Store.Head(ctx, m.Key); err == nil && (obj.ETag == m.Version || m.Version == "") {
 			m.Digest, m.Size = obj.Digest, obj.Size
@@ -70,7 +70,7 @@ func (c *Control) markTriggered(ctx context.Context, marker string, m TriggerMar
 // returns it as the run's file input, with its digest: the run reads these
 // bytes whatever happens to the drop folder meanwhile. errSuperseded when
 // the object has another ETag now.
-func (c *Control) snapshot(ctx context.Context, key, etag, exec, input string) (orchestrator.Literal, error) {
+func (c *Trigger) snapshot(ctx context.Context, key, etag, exec, input string) (orchestrator.Literal, error) {
 	rc, obj, err := c.Store.Get(ctx, key)
 	if err != nil {
 		return orchestrator.Literal{}, fmt.Errorf("trigger: read %s: %w", key, err)

@@ -19,7 +19,7 @@ func TestDropFolderExists(t *testing.T) {
 	dev := startDev(t, s.env, 30*time.Second, "--store", s.store, "--sweep", "200ms", "--quiet-period", "300ms")
 	assert.DirExists(t, filepath.Join(s.store, "incoming"), "aloft dev makes the drop folder")
 
-	spec, err := filepath.Abs("../../functions/testdata/dev.yaml")
+	spec, err := filepath.Abs("../../functions/localplane/testdata/dev.yaml")
 	require.NoError(t, err)
 	s.run(t, "register", spec, "--version", "v1", "--activate").check(t, exitOK)
 	dir := filepath.Join(s.store, "incoming", "lines")
