@@ -26,6 +26,7 @@
 //	incoming/...                                                    IncomingKey / ParseIncomingKey; user drop zone
 //	active/<project>/<domain>/<exec>                                LiveMarkerKey / ParseLiveMarkerKey; live executions
 //	quarantine/<key>                                                QuarantineKey / ParseQuarantineKey; blobs that failed their digest
+//	quarantine/<key>~reason.json                                    QuarantineReasonKey / ParseQuarantineReasonKey; why it was moved
 //
 // The package depends on nothing but the standard library, so that every
 // other package (orchestrator included) may use it.
