@@ -226,8 +226,26 @@ func ParseLiveMarkerKey(key string) (project, domain, exec string, ok bool) {
 func QuarantineKey(key string) string { return QuarantineRoot + key }
 
 // ParseQuarantineKey is the inverse of QuarantineKey: the blob's original key.
+// A reason record (QuarantineReasonKey) is not a quarantined blob.
 func ParseQuarantineKey(key string) (orig string, ok bool) {
 	orig, ok = strings.CutPrefix(key, QuarantineRoot)
+	return orig, ok && orig != "" && !strings.HasSuffix(orig, quarantineReasonExt)
+}
+
+// quarantineReasonExt ends a quarantine reason record's key.
+const quarantineReasonExt = "~reason.json"
+
+// QuarantineReasonKey is the record of why the blob at key was quarantined:
+// quarantine/<key>~reason.json, beside the blob's QuarantineKey.
+func QuarantineReasonKey(key string) string { return QuarantineRoot + key + quarantineReasonExt }
+
+// ParseQuarantineReasonKey is the inverse of QuarantineReasonKey.
+func ParseQuarantineReasonKey(key string) (orig string, ok bool) {
+	rest, ok := strings.CutPrefix(key, QuarantineRoot)
+	if !ok {
+		return "", false
+	}
+	orig, ok = strings.CutSuffix(rest, quarantineReasonExt)
 	return orig, ok && orig != ""
 }
 

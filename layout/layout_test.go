@@ -195,8 +195,15 @@ func TestQuarantineKey(t *testing.T) {
 	orig, ok := layout.ParseQuarantineKey(layout.QuarantineKey("data/r1/fit/1/outputs/m"))
 	assert.True(t, ok)
 	assert.Equal(t, "data/r1/fit/1/outputs/m", orig)
-	for _, k := range []string{"quarantine/", "data/r1/x", "quarantinex/a"} {
+	for _, k := range []string{"quarantine/", "data/r1/x", "quarantinex/a", layout.QuarantineReasonKey("data/r1/x")} {
 		_, ok := layout.ParseQuarantineKey(k)
+		assert.False(t, ok, k)
+	}
+	orig, ok = layout.ParseQuarantineReasonKey(layout.QuarantineReasonKey("data/r1/fit/1/outputs/m"))
+	assert.True(t, ok)
+	assert.Equal(t, "data/r1/fit/1/outputs/m", orig)
+	for _, k := range []string{"quarantine/~reason.json", "data/r1/x~reason.json", layout.QuarantineKey("data/r1/x")} {
+		_, ok := layout.ParseQuarantineReasonKey(k)
 		assert.False(t, ok, k)
 	}
 }

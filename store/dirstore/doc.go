@@ -33,8 +33,12 @@
 // identical bytes keeps the ETag, so IfMatch guards against changed
 // content, not against an A-B-A sequence of writes. Head, Get and List take
 // digests from an in-memory cache keyed by the file's path, inode, size,
-// mtime and ctime, and hash a file only on a miss (a file that another
-// program dropped in or rewrote); the IfMatch check always re-hashes.
+// mtime and ctime, then from the digest index under HiddenDir/digests/
+// (the same fingerprint and the digest, kept beside each blob of 64 KiB or
+// more for later processes; digestindex.go), and hash a file only on a miss
+// (a file that another program dropped in or rewrote in place): so a
+// digest a Head reports is always the current content's, which cache
+// lookups rely on (Decision 23). The IfMatch check always re-hashes.
 //
 // # Durability
 //
