@@ -193,7 +193,7 @@ func TestSubmit(t *testing.T) {
 		}
 		wantTags := map[string]string{
 			"aloft:project": "flights", "aloft:domain": "staging", "aloft:execution": "r1",
-			"aloft:node": c.job.Node, "aloft:attempt": fmt.Sprint(c.job.Attempt),
+			"aloft:node": c.job.Node, "aloft:attempt": fmt.Sprint(c.job.Attempt), "aloft:managed": "true",
 		}
 		if c.item != "" {
 			wantTags["aloft:item"] = c.item
