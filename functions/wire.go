@@ -40,8 +40,9 @@ func NewAWS(ctx context.Context, function string, env Env) (*Control, error) {
 	case "advance":
 		d, err := awsbatch.New(awsbatch.Config{
 			Client: batch.NewFromConfig(cfg), Bucket: st, Store: env.Store,
-			Queues:     awsbatch.Queues{CPU: env.QueueCPU, Spot: env.QueueSpot, GPU: env.QueueGPU},
+			Queues:     awsbatch.Queues{CPU: env.QueueCPU, Spot: env.QueueSpot, GPU: env.QueueGPU, GPUSpot: env.QueueGPUSpot},
 			JobRoleARN: env.JobRoleARN, ExecutionRoleARN: env.ExecRoleARN, Platform: env.Platform,
+			AssignPublicIP: env.PublicIP, LogGroup: env.TaskLogGroup, JobDefinitionPrefix: env.JobDefPrefix, ManagedTag: env.ManagedTag,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", function, err)
@@ -50,7 +51,7 @@ func NewAWS(ctx context.Context, function string, env Env) (*Control, error) {
 		ecfg.Dispatcher, ecfg.Wake = d, waker.Wake
 		c.JobEvents, c.Describe = BatchJobEvents(st), BatchDescriber(d, st)
 	case "registrar":
-		c.Rules = &EventBridgeRules{Client: eventbridge.NewFromConfig(cfg), TargetARN: env.TriggerARN}
+		c.Rules = &EventBridgeRules{Client: eventbridge.NewFromConfig(cfg), TargetARN: env.TriggerARN, DeadLetterARN: env.DeadLetterARN}
 	}
 	eng, err := engine.New(ecfg)
 	if err != nil {
