@@ -105,10 +105,10 @@ const (
 // in the deployment record and the template's metadata (`aloft gcp setup`
 // prints the flags to pass).
 type GCPSettings struct {
-	Project, Region                                 string
-	Network, Subnetwork                             string
-	ServiceAccountEmail, ServiceAccountUniqueID     string
-	WorkloadIdentityProvider, ArtifactRegistry      string
+	Project, Region                             string
+	Network, Subnetwork                         string
+	ServiceAccountEmail, ServiceAccountUniqueID string
+	WorkloadIdentityProvider, ArtifactRegistry  string
 }
 
 // Functions are the Lambda functions of the control plane, in the order
@@ -131,8 +131,8 @@ var DefaultGPUInstanceTypes = []string{"g4dn.xlarge", "g5.xlarge"}
 var (
 	// Lowercase, single hyphens: the strictest of the names derived from
 	// it (ECR repositories, S3, Batch, SQS, Lambda, IAM).
-	stackNameRE    = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
-	instanceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	stackNameRE     = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	instanceTypeRE  = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
 	secretsPrefixRE = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]+$`)
 	emailRE         = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 )
