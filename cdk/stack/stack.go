@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -86,17 +88,26 @@ func newNetwork(st awscdk.Stack, p Props) network {
 		awsec2.NewGatewayVpcEndpoint(st, jsii.String("S3Endpoint"), &awsec2.GatewayVpcEndpointProps{
 			Vpc:     n.vpc,
 			Service: awsec2.GatewayVpcEndpointAwsService_S3(),
-			Subnets: &[]*awsec2.SubnetSelection{n.defaultSubnets()},
+			Subnets: &[]*awsec2.SubnetSelection{endpointSubnets(n.vpc, p.SubnetIDs)},
 		})
 	}
 	return n
 }
 
-// defaultSubnets is the subnet selection, or CDK's default (private with
-// egress when the VPC has such subnets) when none was given.
-func (n network) defaultSubnets() *awsec2.SubnetSelection {
-	if n.subnets != nil {
-		return n.subnets
+// endpointSubnets are the looked-up subnets with the given ids (they carry
+// their route tables, which the endpoint needs), or CDK's default choice
+// (private subnets when any) when no ids were given.
+func endpointSubnets(vpc awsec2.IVpc, ids []string) *awsec2.SubnetSelection {
+	if len(ids) == 0 {
+		return &awsec2.SubnetSelection{}
 	}
-	return &awsec2.SubnetSelection{}
+	var picked []awsec2.ISubnet
+	for _, group := range []*[]awsec2.ISubnet{vpc.PublicSubnets(), vpc.PrivateSubnets(), vpc.IsolatedSubnets()} {
+		for _, sn := range *group {
+			if slices.Contains(ids, *sn.SubnetId()) {
+				picked = append(picked, sn)
+			}
+		}
+	}
+	return &awsec2.SubnetSelection{Subnets: &picked}
 }

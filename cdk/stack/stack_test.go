@@ -44,9 +44,11 @@ func TestBucket(t *testing.T) {
 			"Principal": map[string]any{"AWS": "*"},
 		})})},
 	})
-	// No custom resource for notifications or anything else.
+	// No custom resource for notifications or anything else: only the
+	// deployment record's (TestDeploymentRecord).
 	for id, r := range s.doc["Resources"].(map[string]any) {
-		if typ := r.(map[string]any)["Type"].(string); strings.HasPrefix(typ, "Custom::") || typ == "AWS::CloudFormation::CustomResource" {
+		typ := r.(map[string]any)["Type"].(string)
+		if (strings.HasPrefix(typ, "Custom::") || typ == "AWS::CloudFormation::CustomResource") && !strings.HasPrefix(id, "DeploymentRecord") {
 			t.Errorf("custom resource %s (%s) in the default stack", id, typ)
 		}
 	}
@@ -164,20 +166,27 @@ func TestFunctionEnvironmentMatchesContract(t *testing.T) {
 	}
 	want := map[string]map[string]string{
 		"advance": {
-			"ALOFT_STORE":              "s3://" + testBucket,
-			"ALOFT_QUEUE_URL":          "https://sqs.us-east-1.amazonaws.com/123456789012/aloft-advance",
-			"ALOFT_JOB_QUEUE_CPU":      "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-cpu",
-			"ALOFT_JOB_QUEUE_SPOT":     "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-spot",
-			"ALOFT_JOB_QUEUE_GPU":      "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-gpu",
-			"ALOFT_JOB_ROLE_ARN":       "arn:aws:iam::123456789012:role/" + s.roleID(t, "TaskJobRole"),
-			"ALOFT_EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/" + s.roleID(t, "TaskExecutionRole"),
-			"ALOFT_PLATFORM":           "FARGATE",
+			"ALOFT_STORE":                 "s3://" + testBucket,
+			"ALOFT_QUEUE_URL":             "https://sqs.us-east-1.amazonaws.com/123456789012/aloft-advance",
+			"ALOFT_JOB_QUEUE_CPU":         "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-cpu",
+			"ALOFT_JOB_QUEUE_SPOT":        "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-spot",
+			"ALOFT_JOB_QUEUE_GPU":         "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-gpu",
+			"ALOFT_JOB_ROLE_ARN":          "arn:aws:iam::123456789012:role/" + s.roleID(t, "TaskJobRole"),
+			"ALOFT_EXECUTION_ROLE_ARN":    "arn:aws:iam::123456789012:role/" + s.roleID(t, "TaskExecutionRole"),
+			"ALOFT_PLATFORM":              "FARGATE",
+			"ALOFT_JOB_QUEUE_GPU_SPOT":    "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-gpu-spot",
+			"ALOFT_ASSIGN_PUBLIC_IP":      "ENABLED",
+			"ALOFT_TASK_LOG_GROUP":        s.logicalIDPrefix(t, "AWS::Logs::LogGroup", "TaskLogs"),
+			"ALOFT_JOB_DEFINITION_PREFIX": "aloft-",
+			"ALOFT_MANAGED_TAG":           "aloft",
+			"ALOFT_NOTIFY_TOPIC_ARN":      "arn:aws:sns:us-east-1:123456789012:" + s.logicalIDPrefix(t, "AWS::SNS::Topic", "NotificationTopic"),
 		},
 		"trigger": {"ALOFT_STORE": "s3://" + testBucket},
 		"registrar": {
-			"ALOFT_STORE":       "s3://" + testBucket,
-			"ALOFT_TRIGGER_ARN": "arn:aws:lambda:us-east-1:123456789012:function:aloft-trigger",
-			"ALOFT_RULE_PREFIX": "aloft-lp-",
+			"ALOFT_STORE":          "s3://" + testBucket,
+			"ALOFT_TRIGGER_ARN":    "arn:aws:lambda:us-east-1:123456789012:function:aloft-trigger",
+			"ALOFT_RULE_PREFIX":    "aloft-lp-",
+			"ALOFT_EVENTS_DLQ_ARN": "arn:aws:sqs:us-east-1:123456789012:aloft-events-dlq",
 		},
 	}
 	if !reflect.DeepEqual(env, want) {
