@@ -19,7 +19,7 @@ func suppressNagFindings(st awscdk.Stack, p Props) {
 		return "Resource::arn:<AWS::Partition>:" + service + ":<AWS::Region>:<AWS::AccountId>:" + resource
 	}
 	prefixes := []string{prefixRegistry, prefixRequests, prefixLaunch, prefixExecutions, prefixIndex,
-		prefixActive, prefixData, prefixCatalog, prefixIncoming}
+		prefixActive, prefixData, prefixCatalog, prefixIncoming, prefixTriggered, prefixInputs}
 	alts := make([]string, len(prefixes))
 	for i, x := range prefixes {
 		alts[i] = regexp.QuoteMeta(strings.TrimSuffix(x, "/"))
