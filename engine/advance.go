@@ -102,6 +102,11 @@ func (e *Engine) advance(ctx context.Context, ref Ref, signals []Signal, sweep b
 		}
 		events = append(events, polled...)
 		events = append(events, r.timeouts(ctx)...)
+		ended, err := r.liveness(ctx)
+		if err != nil {
+			return l.state, err
+		}
+		events = append(events, ended...)
 	}
 	for _, s := range signals {
 		ev, err := r.signalEvent(ctx, s)
