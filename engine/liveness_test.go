@@ -205,3 +205,17 @@ func TestDevSweepReclaimsTheAttemptOfAKilledProcess(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, &self, c.Process, "the local claim records this process")
 }
+
+// TestByTargetRoutesEachAttemptToItsAdapter: each target's adapter hears
+// about its own attempts only, in order; a target without one is Unknown.
+func TestByTargetRoutesEachAttemptToItsAdapter(t *testing.T) {
+	loc := &scriptedLiveness{verdict: engine.Verdict{State: engine.Alive}}
+	aws := &scriptedLiveness{verdict: engine.Verdict{State: engine.Ended, Reclaim: true}}
+	as := []engine.LiveAttempt{{JobID: "l1", Target: "local"}, {JobID: "a1", Target: "aws-batch"}, {JobID: "g1", Target: "gcp-batch"}, {JobID: "l2", Target: "local"}}
+	vs, err := engine.ByTarget{"local": loc, "aws-batch": aws}.Liveness(context.Background(), as)
+	require.NoError(t, err)
+	assert.Equal(t, []engine.Verdict{{State: engine.Alive}, {State: engine.Ended, Reclaim: true}, {}, {State: engine.Alive}}, vs)
+	require.Len(t, loc.asked, 1)
+	assert.Equal(t, []engine.LiveAttempt{as[0], as[3]}, loc.asked[0])
+	assert.Equal(t, [][]engine.LiveAttempt{{as[1]}}, aws.asked)
+}
