@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"github.com/aloft-run/aloft/batchrunner"
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
@@ -69,7 +71,7 @@ func executionsList(ctx context.Context, args []string, io Stdio) int {
 	case err != nil:
 		return storeErr(io, "executions list", err)
 	default:
-		rows, err = listExecutions(ctx, st, sf.project, sf.domain, *limit)
+		rows, err = listExecutions(ctx, st, sf.project, sf.domain, *limit, io.Env.now())
 		if err != nil {
 			return failErr(io, "executions list", err)
 		}
@@ -94,12 +96,37 @@ func executionsList(ctx context.Context, args []string, io Stdio) int {
 		t.add(r.Execution, r.Workflow, r.Phase, fmtTime(r.created), fmtDuration(endOr(r.ended, now)-r.created))
 	}
 	t.write(io.Out)
+	for _, r := range rows {
+		if r.Phase == phaseInterrupted {
+			fmt.Fprintf(io.Err, "%s is interrupted (%s): %s\n", r.Execution, r.Error, resumeHint(r.Execution))
+		}
+	}
 	return exitOK
 }
 
+// phaseInterrupted is the phase listings show for an unfinished execution
+// of an `aloft run` process that is gone (Decision 22).
+const phaseInterrupted = "interrupted"
+
+// interrupted says why an unfinished execution is interrupted (its owner,
+// an aloft run process, is gone); "" when it is not.
+func interrupted(ctx context.Context, st store.Store, ref engine.Ref, phase orchestrator.ExecPhase, now time.Time) string {
+	if phase.Terminal() {
+		return ""
+	}
+	o, err := engine.CheckOwner(ctx, st, ref, batchrunner.ProcFS{}, now)
+	if err != nil || !o.Gone {
+		return ""
+	}
+	return o.Why
+}
+
+// resumeHint says how to carry on with an interrupted execution.
+func resumeHint(exec string) string { return "resume with: aloft run --resume " + exec }
+
 // listExecutions reads the newest-first index of project/domain
 // (layout.IndexKey) and the state of each execution in it.
-func listExecutions(ctx context.Context, st store.Store, project, domain string, limit int) ([]execSummary, error) {
+func listExecutions(ctx context.Context, st store.Store, project, domain string, limit int, now time.Time) ([]execSummary, error) {
 	objs, err := store.ListKeys(ctx, st, layout.IndexPrefix(project, domain))
 	if err != nil {
 		return nil, fmt.Errorf("list executions: %w", err)
@@ -125,11 +152,15 @@ func listExecutions(ctx context.Context, st store.Store, project, domain string,
 		if err := json.Unmarshal(b, &s); err != nil {
 			return nil, fmt.Errorf("execution %s: decode state: %w", id, err)
 		}
-		rows = append(rows, execSummary{
+		row := execSummary{
 			Execution: id, Project: project, Domain: domain, Workflow: s.Workflow, Phase: s.Phase.String(),
 			Created: isoTime(s.Created), Ended: isoTime(s.Ended), Error: s.Error,
 			created: s.Created, ended: s.Ended,
-		})
+		}
+		if why := interrupted(ctx, st, ref, s.Phase, now); why != "" {
+			row.Phase, row.Error = phaseInterrupted, why
+		}
+		rows = append(rows, row)
 	}
 	return rows, nil
 }
@@ -190,8 +221,13 @@ func executionsGet(ctx context.Context, args []string, io Stdio) int {
 	if err != nil {
 		return failErr(io, "executions get", err)
 	}
+	why := interrupted(ctx, st, ref, s.Phase, io.Env.now())
 	if *asJSON {
-		if err := writeJSON(io.Out, viewOf(s)); err != nil {
+		v := viewOf(s)
+		if why != "" {
+			v.Phase, v.Error = phaseInterrupted, &why
+		}
+		if err := writeJSON(io.Out, v); err != nil {
 			return failErr(io, "executions get", err)
 		}
 		return exitOK
@@ -211,7 +247,11 @@ func writeExecution(ctx context.Context, w io.Writer, st store.Store, s orchestr
 	if s.LaunchPlan != "" {
 		head.add("launch plan", s.LaunchPlan)
 	}
-	head.add("phase", s.Phase.String())
+	if why := interrupted(ctx, st, engine.Ref{Project: s.Project, Domain: s.Domain, Exec: s.Exec}, s.Phase, time.UnixMilli(now)); why != "" {
+		head.add("phase", fmt.Sprintf("%s (%s; %s)", phaseInterrupted, why, resumeHint(s.Exec)))
+	} else {
+		head.add("phase", s.Phase.String())
+	}
 	head.add("started", fmtTime(s.Created))
 	head.add("duration", fmtDuration(endOr(s.Ended, now)-s.Created))
 	if s.Error != "" {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 
+	"github.com/aloft-run/aloft/batchrunner"
 	"github.com/aloft-run/aloft/batchrunner/local"
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/internal/runnerbin"
@@ -218,6 +220,14 @@ func (s *session) started(ref engine.Ref) {
 // drive runs the execution to its end, waits for the executor's jobs and
 // reports the result.
 func (s *session) drive(ctx context.Context, ref engine.Ref, resume bool) int {
+	// The execution is this process's (Decision 22): aloft dev leaves it
+	// alone, and listings show it interrupted once this process is gone.
+	release, err := s.eng.Own(ctx, ref, selfProcess(), s.io.Env.Heartbeat)
+	if err != nil {
+		s.view.close()
+		return failErr(s.io, "run", err)
+	}
+	defer release()
 	stop := make(chan struct{})
 	go func() {
 		select {
@@ -313,4 +323,14 @@ func endOr(end, now int64) int64 {
 		return end
 	}
 	return now
+}
+
+// selfProcess is this process's identity for owner markers; where /proc
+// cannot tell, the pid alone (readers then go by the heartbeat).
+func selfProcess() batchrunner.ProcessID {
+	id, err := batchrunner.ProcFS{}.Identify(os.Getpid())
+	if err != nil {
+		return batchrunner.ProcessID{PID: os.Getpid()}
+	}
+	return id
 }
