@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -106,4 +108,22 @@ func TestLiveRunIsNotInterrupted(t *testing.T) {
 	r := s.run(t, "executions", "list").check(t, exitOK)
 	assert.Contains(t, r.out, "running")
 	assert.NotContains(t, r.out+r.err, "interrupted")
+}
+
+// TestResumeRemovesStaleScratch: aloft run --resume removes the scratch
+// directories (with copies of inputs) that a runner killed with -9 left in
+// the temporary directory, and keeps those of live processes.
+func TestResumeRemovesStaleScratch(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	s := newSandbox(t)
+	_, _, ref := startUnowned(t, s)
+	stale := filepath.Join(tmp, "aloft-pid"+strconv.Itoa(deadProcess(t).PID)+"-one-123")
+	live := filepath.Join(tmp, "aloft-pid"+strconv.Itoa(os.Getpid())+"-one-456")
+	for _, d := range []string{stale, live} {
+		require.NoError(t, os.MkdirAll(filepath.Join(d, "inputs"), 0o777))
+	}
+	s.run(t, "run", "--resume", ref.Exec).check(t, exitOK)
+	assert.NoDirExists(t, stale)
+	assert.DirExists(t, live)
 }
