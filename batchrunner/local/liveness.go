@@ -25,11 +25,13 @@ func (e *Executor) Target() string { return batchrunner.TargetLocal }
 // restarted), the job ended with it and the attempt is reclaimed. An
 // attempt never claimed, whose job no live executor holds (an aloft dev
 // killed before it started the job), ended too. Claims without a process
-// (a Docker job's) are Unknown, as are attempts of other targets.
+// (a Docker job's) are Unknown, as are attempts of other targets; an
+// attempt with no target recorded (saved by an older aloft) is taken for
+// local, as this adapter is asked only by shells that dispatch locally.
 func (e *Executor) Liveness(ctx context.Context, attempts []engine.LiveAttempt) ([]engine.Verdict, error) {
 	out := make([]engine.Verdict, len(attempts))
 	for i, a := range attempts {
-		if a.Target != batchrunner.TargetLocal {
+		if a.Target != batchrunner.TargetLocal && a.Target != "" { // "": saved before attempts recorded targets
 			continue
 		}
 		e.mu.Lock()

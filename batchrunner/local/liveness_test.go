@@ -66,6 +66,7 @@ func TestLocalLiveness(t *testing.T) {
 		{"rebooted", claimed("d", &batchrunner.ProcessID{PID: 100, Start: 5000, BootID: "boot-b"}), engine.Ended, true},
 		{"no process recorded", claimed("e", nil), engine.Unknown, false},
 		{"never claimed", engine.LiveAttempt{JobID: "local-gone", Prefix: batchrunner.AttemptPrefix("x1", "f", -1, 1), Target: batchrunner.TargetLocal}, engine.Ended, true},
+		{"no target recorded", engine.LiveAttempt{JobID: "local-old", Prefix: batchrunner.AttemptPrefix("x1", "h", -1, 1)}, engine.Ended, true},
 		{"another target", engine.LiveAttempt{JobID: "aws-1", Prefix: batchrunner.AttemptPrefix("x1", "g", -1, 1), Target: batchrunner.TargetAWSBatch}, engine.Unknown, false},
 	}
 	var asked []engine.LiveAttempt

@@ -21,7 +21,9 @@ const executionsAbout = `
 Looks at executions recorded in the bucket.
 
   aloft executions list [--project P] [--domain D] [--limit N] [--json]
-      newest first: EXECUTION WORKFLOW PHASE STARTED DURATION
+      newest first: EXECUTION WORKFLOW PHASE STARTED DURATION; an
+      unfinished execution whose aloft run process is gone shows as
+      interrupted (aloft run --resume ID carries it on)
   aloft executions get ID [--json]
       the node table (phases, attempts, durations, cache hits, errors),
       the inputs and outputs, and the log tail of each failed node

@@ -27,7 +27,9 @@ a path or https:// URL for file and directory), or all at once with
 Ctrl-C cancels the run: running tasks are stopped and the execution ends
 aborted. --resume ID continues an execution an aloft process left behind,
 or reruns a failed or aborted one with the same workflow and inputs (nodes
-whose outputs are cached are not run again).`
+whose outputs are cached are not run again). A run's execution belongs to
+its aloft run process: aloft dev leaves it alone, and once the process is
+gone aloft executions shows it interrupted until --resume takes it over.`
 
 // runFlags are the settings of aloft run.
 type runFlags struct {
