@@ -89,6 +89,9 @@ func (d *Dispatcher) place(t *orchestrator.TaskTemplate) (placement, string) {
 
 // Submit submits one job that runs the attempt at job.Prefix and returns its
 // AWS Batch job id. An attempt no job can run is failed at once (see
+// Target is where its jobs run: batchrunner.TargetAWSBatch.
+func (d *Dispatcher) Target() string { return batchrunner.TargetAWSBatch }
+
 // RejectedJobID) and is not an error.
 func (d *Dispatcher) Submit(ctx context.Context, job batchrunner.Job) (string, error) {
 	if err := checkJob(job); err != nil {

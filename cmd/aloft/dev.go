@@ -109,7 +109,9 @@ func devCmd(ctx context.Context, args []string, io Stdio) int {
 		return failErr(io, "dev", err)
 	}
 	plane := &localplane.Plane{SweepEvery: *sweep}
-	eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex, Wake: plane.Wake, Now: io.Env.Now, NewID: io.Env.NewID,
+	// The sweep asks the executor whether the processes that claimed
+	// attempts still run: those of a dev killed with -9 are reclaimed.
+	eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex, Liveness: ex, Wake: plane.Wake, Now: io.Env.Now, NewID: io.Env.NewID,
 		Warn: func(msg string) { log.Warn(msg) }, Finished: functions.LogFinished(log)})
 	if err != nil {
 		return failErr(io, "dev", err)
