@@ -94,6 +94,10 @@ type NodeState struct {
 	Items    []NodeState        `json:"i,omitempty"` // map nodes
 	Active   int32              `json:"n,omitempty"` // map nodes: items queued or running
 	Ended    int32              `json:"d,omitempty"` // map nodes: items terminal
+	// Recovered marks outputs taken from the execution this one recovers
+	// (ExecutionRequested.Reuse): on a pending node or item they wait to be
+	// used when it becomes ready; on a succeeded one they were.
+	Recovered bool `json:"rv,omitempty"`
 }
 
 // State is everything Step knows about one execution. Step takes ownership
