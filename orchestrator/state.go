@@ -112,6 +112,8 @@ type State struct {
 	Workflow       string             `json:"workflow"` // name
 	WorkflowDigest string             `json:"workflow_digest"`
 	LaunchPlan     string             `json:"launch_plan,omitempty"`
+	RecoveredFrom  string             `json:"recovered_from,omitempty"`  // the execution whose outputs this one reuses
+	RelaunchedFrom string             `json:"relaunched_from,omitempty"` // the execution this one reruns
 	Phase          ExecPhase          `json:"phase"`
 	NoCache        bool               `json:"no_cache,omitempty"`
 	OverwriteCache bool               `json:"overwrite_cache,omitempty"`
@@ -133,6 +135,9 @@ type State struct {
 type Options struct {
 	Exec, Project, Domain, LaunchPlan string
 	NoCache, OverwriteCache           bool
+	// RecoveredFrom or RelaunchedFrom name the execution this one recovers
+	// or reruns (Decision 25).
+	RecoveredFrom, RelaunchedFrom string
 }
 
 // NewState makes the pending state of a new execution of wf.
@@ -145,6 +150,8 @@ func NewState(wf *Compiled, digest string, opt Options, now time.Time) State {
 		Workflow:       wf.Name,
 		WorkflowDigest: digest,
 		LaunchPlan:     opt.LaunchPlan,
+		RecoveredFrom:  opt.RecoveredFrom,
+		RelaunchedFrom: opt.RelaunchedFrom,
 		NoCache:        opt.NoCache,
 		OverwriteCache: opt.OverwriteCache,
 		Created:        now.UnixMilli(),
