@@ -224,7 +224,7 @@ func (w *world) startExec(t *testing.T, id string) engine.Ref {
 	t.Helper()
 	ctx := context.Background()
 	r := &registry.LaunchRequest{ID: id, Project: "default", Domain: "development", LaunchPlan: "diabetes_nightly",
-		Inputs: map[string]orchestrator.Literal{"dataset": orchestrator.File(orchestrator.Blob{URI: "../shared/data/pima-indians-diabetes.data.csv"})}}
+		Inputs: map[string]orchestrator.Literal{"dataset": orchestrator.File(orchestrator.Blob{URI: "examples/diabetes/data/pima-indians-diabetes.data.csv"})}}
 	wf, in, _, err := registry.Resolve(ctx, w.st, r)
 	if err != nil {
 		t.Fatal(err)

@@ -54,6 +54,9 @@ type AgainRequest struct {
 	Cause       string    `json:"cause,omitempty"`
 }
 
+// ErrInvalidRequest marks a request object that contradicts its key.
+var ErrInvalidRequest = errors.New("invalid request")
+
 // Request key prefixes.
 var (
 	LaunchPrefix   = layout.RequestPrefix(layout.RequestLaunch)
@@ -114,7 +117,7 @@ func GetAgainRequest(ctx context.Context, st store.Store, kind, id string) (*Aga
 		return nil, fmt.Errorf("%s request %s: %w", kind, id, err)
 	}
 	if r.Kind != kind || r.ID != id {
-		return nil, fmt.Errorf("%s request %s names a %s of execution %q", kind, id, r.Kind, r.ID)
+		return nil, fmt.Errorf("%w: %s request %s names a %s of execution %q", ErrInvalidRequest, kind, id, r.Kind, r.ID)
 	}
 	return &r, nil
 }
