@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -153,4 +154,25 @@ func mustParse(t *testing.T, path string) *orchestrator.Spec {
 	spec, err := orchestrator.ParseFiles(path)
 	require.NoError(t, err)
 	return spec
+}
+
+// Under aloft dev, a launched execution is recovered through a request:
+// aloft writes it, aloft dev starts the new execution, --wait follows it.
+func TestExecutionsRecoverThroughAloftDev(t *testing.T) {
+	s := newSandbox(t)
+	wf := s.write(t, "wf.yaml", recoverSpec)
+	s.write(t, "fail", "")
+	s.run(t, "register", wf, "--version", "v1").check(t, exitOK)
+	dev := startDev(t, s.env, 60*time.Second, "--store", s.store, "--sweep", "200ms")
+	r := s.run(t, "launch", "--workflow", "rec", "--workflow-version", "v1", "--input", "dir="+s.dir, "--wait", "--quiet").check(t, exitFailed)
+	_, after, ok := strings.Cut(r.err, "launched execution ")
+	require.True(t, ok, r.err)
+	id, _, _ := strings.Cut(after, ":")
+	require.NoError(t, os.Remove(filepath.Join(s.dir, "fail")))
+
+	r = s.run(t, "executions", "recover", id, "--wait", "--quiet").check(t, exitOK)
+	assert.Contains(t, r.err, "the control plane starts it")
+	assert.Contains(t, r.out, "recovered from  "+id)
+	assert.Equal(t, []string{"first", "second", "second"}, markerLines(t, filepath.Join(s.dir, "ran")))
+	dev.stop()
 }
