@@ -15,6 +15,9 @@
 // so they are answered before the save and their results applied in the
 // same batch.
 //
+// Again starts a new execution from an ended one (Decision 25): recover
+// reuses what ended with outputs there, relaunch reruns it all.
+//
 // It leaves out how a user is shown progress (the CLI observes states), how
 // jobs run (dispatchers), and AWS event sources (the functions).
 package engine
