@@ -78,15 +78,20 @@ func RequestID(key string) (kind, id string, ok bool) { return layout.ParseReque
 // PutLaunchRequest writes a launch request if no request with its id exists;
 // created is false for a duplicate.
 func PutLaunchRequest(ctx context.Context, st store.Store, r *LaunchRequest) (created bool, err error) {
-	if err := validID(r.ID); err != nil {
+	return putOnce(ctx, st, layout.RequestLaunch, r.ID, r)
+}
+
+// putOnce writes request r of a kind under its id, unless one is there.
+func putOnce(ctx context.Context, st store.Store, kind, id string, r any) (created bool, err error) {
+	if err := validID(id); err != nil {
 		return false, err
 	}
-	_, err = store.PutJSON(ctx, st, LaunchRequestKey(r.ID), r, store.PutOptions{IfAbsent: true})
+	_, err = store.PutJSON(ctx, st, layout.RequestKey(kind, id), r, store.PutOptions{IfAbsent: true})
 	if errors.Is(err, store.ErrConflict) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("write launch request %s: %w", r.ID, err)
+		return false, fmt.Errorf("write %s request %s: %w", kind, id, err)
 	}
 	return true, nil
 }
@@ -97,17 +102,7 @@ func PutAgainRequest(ctx context.Context, st store.Store, r *AgainRequest) (crea
 	if r.Kind != layout.RequestRecover && r.Kind != layout.RequestRelaunch {
 		return false, fmt.Errorf("request kind %q: want %s or %s", r.Kind, layout.RequestRecover, layout.RequestRelaunch)
 	}
-	if err := validID(r.ID); err != nil {
-		return false, err
-	}
-	_, err = store.PutJSON(ctx, st, layout.RequestKey(r.Kind, r.ID), r, store.PutOptions{IfAbsent: true})
-	if errors.Is(err, store.ErrConflict) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("write %s request %s: %w", r.Kind, r.ID, err)
-	}
-	return true, nil
+	return putOnce(ctx, st, r.Kind, r.ID, r)
 }
 
 // GetAgainRequest reads a recover or relaunch request.
