@@ -140,10 +140,11 @@ func TestRecoverRerunsOnlyFailedMapItems(t *testing.T) {
 // Relaunch reruns everything (nothing is cached) with the same inputs.
 func TestRelaunchRerunsEverything(t *testing.T) {
 	c := newRecoverCase(t, "fail")
+	items := c.runs(t, "item-1") // 0 or 1: the failure may abort the map first
 	s := c.again(t, engine.Relaunch)
 	assert.Equal(t, 2, c.runs(t, "prep"))
 	assert.Equal(t, 2, c.runs(t, "flaky"))
-	assert.Equal(t, 2, c.runs(t, "item-1"))
+	assert.Equal(t, items+1, c.runs(t, "item-1"))
 	assert.Equal(t, c.orig.Exec, s.RelaunchedFrom)
 	assert.Empty(t, s.RecoveredFrom)
 	assert.Equal(t, c.dir, s.Inputs["dir"].Str)
