@@ -31,7 +31,7 @@ func TestAdvanceStartsRecoverAndRelaunchRequests(t *testing.T) {
 		require.NoError(t, err)
 		body, _ := json.Marshal(functions.SQSEvent{Records: []functions.SQSMessage{
 			{MessageID: "m-" + id, Body: string(functions.ObjectCreated(bucket, layout.RequestKey(kind, id), 1, "e", "", clock))}}})
-		out, err := w.c.Advance(ctx, body)
+		out, err := w.adv.Handle(ctx, body)
 		require.NoError(t, err)
 		return out.(functions.BatchResponse)
 	}
@@ -44,14 +44,14 @@ func TestAdvanceStartsRecoverAndRelaunchRequests(t *testing.T) {
 	assert.Contains(t, rej.Reason, "is running")
 
 	// The first node succeeds, the second fails for good: the run fails.
-	s, err := w.c.Engine.Load(ctx, old)
+	s, err := w.adv.Engine.Load(ctx, old)
 	require.NoError(t, err)
 	i, _ := s.Compiled().NodeIndex(first.Node)
-	_, err = w.c.Engine.Advance(ctx, old, []engine.Signal{engine.CancelRequest{Reason: "stop"}})
+	_, err = w.adv.Engine.Advance(ctx, old, []engine.Signal{engine.CancelRequest{Reason: "stop"}})
 	require.NoError(t, err)
 	// Mark the first node succeeded in the saved state, as if it had
 	// finished before the abort (its outputs are what it would give).
-	s, err = w.c.Engine.Load(ctx, old)
+	s, err = w.adv.Engine.Load(ctx, old)
 	require.NoError(t, err)
 	require.Equal(t, orchestrator.ExecAborted, s.Phase)
 	s.Nodes[i].Phase, s.Nodes[i].Outputs = orchestrator.Succeeded, map[string]orchestrator.Literal{}
@@ -66,7 +66,7 @@ func TestAdvanceStartsRecoverAndRelaunchRequests(t *testing.T) {
 	jobs := len(w.d.jobs)
 	resp = request(layout.RequestRecover, "r6recover")
 	require.Empty(t, resp.BatchItemFailures)
-	rec, err := w.c.Engine.Load(ctx, engine.Ref{Project: "default", Domain: "development", Exec: "r6recover"})
+	rec, err := w.adv.Engine.Load(ctx, engine.Ref{Project: "default", Domain: "development", Exec: "r6recover"})
 	require.NoError(t, err)
 	assert.Equal(t, old.Exec, rec.RecoveredFrom)
 	assert.Equal(t, "diabetes_nightly", rec.LaunchPlan)
@@ -79,7 +79,7 @@ func TestAdvanceStartsRecoverAndRelaunchRequests(t *testing.T) {
 	jobs = len(w.d.jobs)
 	resp = request(layout.RequestRelaunch, "r7relaunch")
 	require.Empty(t, resp.BatchItemFailures)
-	rel, err := w.c.Engine.Load(ctx, engine.Ref{Project: "default", Domain: "development", Exec: "r7relaunch"})
+	rel, err := w.adv.Engine.Load(ctx, engine.Ref{Project: "default", Domain: "development", Exec: "r7relaunch"})
 	require.NoError(t, err)
 	assert.Equal(t, old.Exec, rel.RelaunchedFrom)
 	require.Greater(t, len(w.d.jobs), jobs)
