@@ -18,6 +18,9 @@
 // whose job ended without a result (Decision 22). Executions an `aloft run`
 // process owns (Own, its owner marker) are left alone by Advance and Sweep.
 //
+// Again starts a new execution from an ended one (Decision 25): recover
+// reuses what ended with outputs there, relaunch reruns it all.
+//
 // It leaves out how a user is shown progress (the CLI observes states), how
 // jobs run (dispatchers), and AWS event sources (the functions).
 package engine

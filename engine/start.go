@@ -24,6 +24,9 @@ type StartOptions struct {
 	// aloft dev): its active/ marker lets their sweeps find it until it
 	// ends. `aloft run` drives its own executions and leaves it unset.
 	Swept bool
+	// Reuse, RecoveredFrom and RelaunchedFrom are set by Recover.
+	Reuse                         []orchestrator.NodeState
+	RecoveredFrom, RelaunchedFrom string
 }
 
 // ErrStarted is returned by Start for an execution id that already exists:
@@ -66,8 +69,9 @@ func (e *Engine) Start(ctx context.Context, wf *orchestrator.Compiled, given map
 	s := orchestrator.NewState(wf, digest, orchestrator.Options{
 		Exec: ref.Exec, Project: ref.Project, Domain: ref.Domain, LaunchPlan: opt.LaunchPlan,
 		NoCache: opt.NoCache, OverwriteCache: opt.OverwriteCache,
+		RecoveredFrom: opt.RecoveredFrom, RelaunchedFrom: opt.RelaunchedFrom,
 	}, now)
-	s, _ = orchestrator.Step(s, orchestrator.ExecutionRequested{Inputs: inputs}, now)
+	s, _ = orchestrator.Step(s, orchestrator.ExecutionRequested{Inputs: inputs, Reuse: opt.Reuse}, now)
 	b, err := s.Encode()
 	if err != nil {
 		return Ref{}, fmt.Errorf("encode state: %w", err)

@@ -54,6 +54,7 @@ type work struct {
 	ref      engine.Ref
 	signals  []engine.Signal
 	launch   *registry.LaunchRequest // start the execution first
+	again    *registry.AgainRequest  // or recover or relaunch one into it first
 	messages []string                // the SQS messages that asked for it
 }
 
@@ -112,6 +113,9 @@ func (c *Advance) AdvanceBatch(ctx context.Context, msgs []SQSMessage) BatchResp
 		if w.launch != nil {
 			have.launch = w.launch
 		}
+		if w.again != nil {
+			have.again = w.again
+		}
 		have.messages = append(have.messages, m.MessageID)
 	}
 	var mu sync.Mutex
@@ -146,21 +150,18 @@ func (c *Advance) AdvanceBatch(ctx context.Context, msgs []SQSMessage) BatchResp
 }
 
 func (c *Advance) advanceOne(ctx context.Context, w *work) error {
-	if w.launch != nil {
-		ref, err := c.start(ctx, w.launch)
+	if w.launch != nil || w.again != nil {
+		ref, cause, err := c.startRequested(ctx, w)
 		var perm *permanentError
 		if errors.As(err, &perm) {
 			// No redelivery can help: say why where the CLI looks.
-			c.log().Error("launch request rejected", "execution", w.launch.ID, "error", err)
-			if rerr := registry.PutRejection(ctx, c.Store, w.launch, err.Error(), c.now()); rerr != nil {
-				return rerr
-			}
-			return nil
+			c.log().Error("request rejected", "execution", w.ref.Exec, "error", err)
+			return registry.Reject(ctx, c.Store, w.ref.Project, w.ref.Domain, w.ref.Exec, err.Error(), c.now())
 		}
 		if err != nil {
 			return err
 		}
-		c.log().Info("execution started", "execution", ref.Exec, "cause", w.launch.Cause)
+		c.log().Info("execution started", "execution", ref.Exec, "cause", cause)
 		signals := w.signals
 		// A cancel that came before the run existed was dropped then;
 		// its request is still there.
@@ -189,6 +190,27 @@ func LogFinished(log *slog.Logger) func(*orchestrator.State) {
 		log.Info("execution ended", "execution", s.Exec, "phase", s.Phase.String(),
 			"took", (time.Duration(s.Ended-s.Created) * time.Millisecond).String())
 	}
+}
+
+// startRequested starts the execution a launch, recover or relaunch
+// request asks for, and says what caused it.
+func (c *Advance) startRequested(ctx context.Context, w *work) (engine.Ref, string, error) {
+	if w.launch != nil {
+		ref, err := c.start(ctx, w.launch)
+		return ref, w.launch.Cause, err
+	}
+	r := w.again
+	cause := r.Kind + " of " + r.From
+	from := engine.Ref{Project: r.Project, Domain: r.Domain, Exec: r.From}
+	ref, err := c.Engine.Again(ctx, r.Kind, from, engine.StartOptions{Exec: r.ID, Swept: true})
+	var ie *engine.InputError
+	switch {
+	case errors.Is(err, engine.ErrStarted):
+		return w.ref, cause, nil
+	case errors.Is(err, engine.ErrNotRecoverable), errors.Is(err, store.ErrNotFound), errors.As(err, &ie):
+		return ref, cause, &permanentError{fmt.Errorf("%s request %s: %w", r.Kind, r.ID, err)}
+	}
+	return ref, cause, err
 }
 
 // start starts the execution a launch request asks for; a request whose
@@ -289,6 +311,15 @@ func (c *Advance) routeKey(ctx context.Context, key string) (*work, error) {
 			}
 			return &work{ref: engine.Ref{Project: r.Project, Domain: r.Domain, Exec: r.Exec},
 				signals: []engine.Signal{engine.CancelRequest{Reason: cancelReason(r)}}}, nil
+		case layout.RequestRecover, layout.RequestRelaunch:
+			r, err := registry.GetAgainRequest(ctx, c.Store, kind, id)
+			if errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrInvalidRequest) {
+				return nil, &permanentError{err}
+			}
+			if err != nil {
+				return nil, err
+			}
+			return &work{ref: engine.Ref{Project: r.Project, Domain: r.Domain, Exec: r.ID}, again: r}, nil
 		}
 	}
 	exec, ok := layout.ParseExecDataKey(key)

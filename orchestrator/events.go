@@ -8,8 +8,16 @@ type Event interface{ isEvent() }
 
 // ExecutionRequested starts an execution. Inputs are already resolved
 // (defaults applied, external files ingested).
+//
+// Reuse, when set, recovers an earlier execution of the same compiled
+// workflow with the same inputs: it holds that execution's node states
+// (one per node). A task node, or a map item, that ended there with
+// outputs (succeeded or cached) is not run again: when it becomes ready it
+// ends succeeded with those outputs and is marked Recovered. Everything
+// else runs as in a new execution.
 type ExecutionRequested struct {
 	Inputs map[string]Literal
+	Reuse  []NodeState
 }
 
 // CacheResult answers a LookupCache. Hit false means a miss.

@@ -27,6 +27,10 @@ type refNode struct {
 	known   bool  // the inputs (and outputs) are known: every upstream value exists
 	choice  int32 // select: 1 + index of the branch taken, 0 none
 	ran     bool  // branch: taken
+	// reused: the node's outputs come from the execution being recovered
+	// (it must not run); reusedItems the same for map items.
+	reused      bool
+	reusedItems map[int]bool
 	// waits lists what must have ended before the node starts: a node name
 	// (it must be done), or a name ending in "." (every node under that
 	// subworkflow prefix must have ended without failing).
@@ -57,12 +61,23 @@ type refFailed func(node string, item int) bool
 type refEval struct {
 	spec   *Spec
 	failed refFailed
-	res    *refResult
+	// prior tells which task nodes and map items ended with outputs in the
+	// execution being recovered (nil: a new execution). Their outputs are
+	// reused where their inputs are known.
+	prior refFailed
+	res   *refResult
 }
 
 // referenceRun evaluates workflow top of spec on the given inputs.
 func referenceRun(spec *Spec, top string, given map[string]Literal, failed refFailed) *refResult {
-	e := &refEval{spec: spec, failed: failed, res: &refResult{nodes: map[string]*refNode{}}}
+	return referenceRecover(spec, top, given, failed, nil)
+}
+
+// referenceRecover evaluates a recovery of an execution whose done task
+// nodes and map items prior names: those keep their outputs (which, with
+// the same inputs, are what the task gives) and do not fail.
+func referenceRecover(spec *Spec, top string, given map[string]Literal, failed, prior refFailed) *refResult {
+	e := &refEval{spec: spec, failed: failed, prior: prior, res: &refResult{nodes: map[string]*refNode{}}}
 	wf := spec.Workflow(top)
 	in := map[string]rval{}
 	for _, p := range wf.Inputs {
@@ -127,6 +142,12 @@ func (w *wfRun) ref(r Ref) rval {
 		return rval{}
 	}
 	return v
+}
+
+// reused says whether a task node (item -1) or map item keeps its outputs
+// from the execution being recovered.
+func (e *refEval) reused(path string, item int) bool {
+	return e.prior != nil && e.prior(path, item)
 }
 
 func (w *wfRun) fail(format string, args ...any) {
@@ -259,12 +280,13 @@ func (w *wfRun) taskNode(n *NodeSpec, path string, after []string) *nodeVal {
 	t := w.task(n.Task.Value)
 	waits := slices.Clone(after)
 	in, known := w.taskInputs(t, n.Inputs, nil, -1, &waits)
-	if known && w.e.failed != nil && w.e.failed(path, -1) {
+	reused := known && w.e.reused(path, -1)
+	if !reused && known && w.e.failed != nil && w.e.failed(path, -1) {
 		w.fail("task node %s failed", path)
 		known = false
 	}
 	out := w.outputs(t, in, known, path)
-	rn := &refNode{kind: "task", inputs: in, known: known, waits: waits, outputs: map[string]Literal{}}
+	rn := &refNode{kind: "task", inputs: in, known: known, waits: waits, outputs: map[string]Literal{}, reused: reused}
 	for k, v := range out {
 		rn.outputs[k] = v.lit
 	}
@@ -311,7 +333,12 @@ func (w *wfRun) mapNode(n *NodeSpec, path string, after []string) *nodeVal {
 	for j := range size {
 		in, _ := w.taskInputs(t, n.Inputs, n.Over, j, nil)
 		rn.items = append(rn.items, in)
-		if w.e.failed != nil && w.e.failed(path, j) {
+		if w.e.reused(path, j) {
+			if rn.reusedItems == nil {
+				rn.reusedItems = map[int]bool{}
+			}
+			rn.reusedItems[j] = true
+		} else if w.e.failed != nil && w.e.failed(path, j) {
 			failed++
 			for _, p := range t.Outputs {
 				lists[p.Name] = append(lists[p.Name], Literal{})
@@ -427,7 +454,8 @@ func (w *wfRun) conditional(n *NodeSpec, path string, after []string) *nodeVal {
 		taken = i
 		rn.ran = true
 		rn.known = inKnown
-		if inKnown && w.e.failed != nil && w.e.failed(bpath, -1) {
+		rn.reused = inKnown && w.e.reused(bpath, -1)
+		if !rn.reused && inKnown && w.e.failed != nil && w.e.failed(bpath, -1) {
 			w.fail("branch %s failed", bpath)
 			rn.known = false
 		}

@@ -53,13 +53,17 @@ func TestSimulator(t *testing.T) {
 	wg.Wait()
 
 	var total simFaults
-	var failed, faultless, nodes, steps int
+	var failed, faultless, nodes, steps, recoveries, reused int
 	phases := map[ExecPhase]int{}
 	for _, res := range results {
 		total.add(res.faults)
 		nodes += res.nodes
 		steps += res.steps
 		phases[res.phase]++
+		reused += res.reused
+		if res.recovered {
+			recoveries++
+		}
 		if res.err == "" && res.plan.faulty && res.faults.injected() == 0 {
 			res.err = "the run was to inject faults and injected none"
 		}
@@ -83,12 +87,16 @@ func TestSimulator(t *testing.T) {
 		len(seeds), faultless, nodes, steps, time.Since(start).Round(time.Millisecond),
 		phases[ExecSucceeded], phases[ExecFailed], phases[ExecAborted])
 	t.Logf("faults injected: %s", total)
+	t.Logf("recoveries of failed or aborted runs: %d, reusing %d nodes and items", recoveries, reused)
 	if len(seeds) >= 100 {
 		// The set of runs must have exercised every kind of fault.
 		for _, k := range total.byKind() {
 			if k.n == 0 {
 				t.Errorf("no %s was injected in %d runs", k.name, len(seeds))
 			}
+		}
+		if recoveries == 0 || reused == 0 {
+			t.Errorf("%d recoveries reused %d nodes: recovery was not exercised", recoveries, reused)
 		}
 		if phases[ExecSucceeded] == 0 || phases[ExecFailed] == 0 || phases[ExecAborted] == 0 {
 			t.Errorf("runs ended %v: every outcome should occur", phases)
@@ -196,15 +204,17 @@ func newPlan(seed uint64) simPlan {
 
 // simResult is the outcome of one seed.
 type simResult struct {
-	seed   uint64
-	plan   simPlan
-	faults simFaults
-	phase  ExecPhase
-	nodes  int
-	steps  int
-	err    string
-	yaml   string
-	events []string
+	recovered bool // a recovery of the failed or aborted run ran too
+	reused    int  // nodes and map items the recovery reused
+	seed      uint64
+	plan      simPlan
+	faults    simFaults
+	phase     ExecPhase
+	nodes     int
+	steps     int
+	err       string
+	yaml      string
+	events    []string
 }
 
 func (r *simResult) report() string {
@@ -276,6 +286,12 @@ type sim struct {
 
 	faults simFaults
 	events []simNote // ring of recent events
+
+	// A recovery run: the node states of the execution it recovers, and
+	// the reference's view of them.
+	reuse []NodeState
+	prior refFailed
+	refRe *refResult // the recovery's reference without failures
 }
 
 func runSim(seed uint64) (res *simResult) {
@@ -304,6 +320,36 @@ func runSim(seed uint64) (res *simResult) {
 	}()
 	s.setup()
 	s.run()
+	if s.cur.Phase != ExecSucceeded && plan.size <= 12 {
+		// Recover the failed or aborted run: a second execution reusing
+		// the outputs of what ended with outputs, under the same plan.
+		// (Small workflows only: the large ones fail most and would
+		// double the simulator's time.)
+		prior := s.cur.Clone()
+		res.recovered = true
+		s = &sim{seed: seed, plan: plan, gs: gs, r: rand.New(rand.NewPCG(seed, 0x7ec0)),
+			now: s.now.Add(time.Hour), claims: map[attemptKey]bool{}, completions: map[attemptKey]int{},
+			dispatched: map[attemptKey]bool{}, acked: map[attemptKey]bool{}, inputs: map[itemKey]map[string]Literal{},
+			reuse: prior.Nodes, faults: s.faults}
+		s.prior = func(name string, item int) bool {
+			i, ok := s.wf.NodeIndex(name)
+			if !ok || s.wf.Nodes[i].Kind == NodeSelect {
+				return false
+			}
+			ns := &prior.Nodes[i]
+			if item < 0 {
+				return ns.Phase.Done()
+			}
+			return item < len(ns.Items) && ns.Items[item].Phase.Done()
+		}
+		s.setup()
+		s.run()
+		each(s.cur, func(_ int32, _ int, it *NodeState) {
+			if it.Recovered {
+				res.reused++
+			}
+		})
+	}
 	return res
 }
 
@@ -350,6 +396,7 @@ func (s *sim) setup() {
 		s.failf("compile: %v", err)
 	}
 	s.ref0 = referenceRun(spec, s.gs.top, s.gs.given, nil)
+	s.refRe = referenceRecover(spec, s.gs.top, s.gs.given, nil, s.prior)
 	var names []string
 	for _, n := range s.wf.Nodes {
 		names = append(names, n.Name)
@@ -392,7 +439,7 @@ func (s *sim) run() {
 	if err != nil {
 		s.failf("inputs: %v", err)
 	}
-	s.apply(ExecutionRequested{Inputs: inputs}, false)
+	s.apply(ExecutionRequested{Inputs: inputs, Reuse: s.reuse}, false)
 	for s.step = 1; !s.cur.Phase.Terminal(); s.step++ {
 		if s.step > s.limit {
 			s.failf("the run did not end in %d steps", s.limit)
@@ -856,6 +903,7 @@ func (s *sim) checkCommands(st State, cmds []Command) {
 			}
 			s.checkStarted(st, "dispatch", c.Node)
 			s.checkInputs("dispatch", c.Node, c.Item, c.Inputs)
+			s.checkNotReused("dispatch", c.Node, c.Item)
 		case LookupCache:
 			it := s.checkTarget(st, "cache lookup", c.Node, c.Item)
 			if it.Phase != CacheLookup {
@@ -866,6 +914,7 @@ func (s *sim) checkCommands(st State, cmds []Command) {
 			}
 			s.checkStarted(st, "cache lookup", c.Node)
 			s.checkInputs("cache lookup", c.Node, c.Item, c.Inputs)
+			s.checkNotReused("cache lookup", c.Node, c.Item)
 		case WriteCatalog:
 			it := s.checkTarget(st, "catalog write", c.Node, c.Item)
 			if it.Phase != Succeeded || s.plan.opt.NoCache || c.Task == nil || c.Task.Cache == nil {
@@ -913,6 +962,15 @@ func (s *sim) checkCommands(st State, cmds []Command) {
 	}
 }
 
+// checkNotReused fails a recovery that runs (or looks up) a task node or
+// map item whose outputs the reference reuses.
+func (s *sim) checkNotReused(what string, node int32, item int) {
+	rn := s.refRe.nodes[s.wf.Nodes[node].Name]
+	if item < 0 && rn.reused || item >= 0 && rn.reusedItems[item] {
+		s.failf("%s of %s[%d], whose outputs the recovered execution had", what, s.wf.Nodes[node].Name, item)
+	}
+}
+
 // checkPending checks the commands recovered from a saved state.
 func (s *sim) checkPending(cmds []Command) {
 	for _, c := range cmds {
@@ -953,7 +1011,7 @@ func (s *sim) checkOutcome() {
 		}
 		return item < len(st.Nodes[i].Items) && st.Nodes[i].Items[item].Phase == Failed
 	}
-	ref := referenceRun(s.spec, s.gs.top, s.gs.given, failed)
+	ref := referenceRecover(s.spec, s.gs.top, s.gs.given, failed, s.prior)
 	switch {
 	case s.cancelled:
 		if st.Phase != ExecAborted {
@@ -1006,6 +1064,14 @@ func (s *sim) checkOutcome() {
 		}
 		if !sameValues(rn.outputs, ns.Outputs) {
 			s.failf("node %s has outputs %s, the reference gives %s", n.Name, lits(ns.Outputs), lits(rn.outputs))
+		}
+		if n.Kind != NodeSelect && n.Kind != NodeMap && ns.Recovered != rn.reused {
+			s.failf("node %s: recovered %v, the reference reuses it: %v", n.Name, ns.Recovered, rn.reused)
+		}
+		for j := range ns.Items {
+			if it := &ns.Items[j]; it.Phase.Done() && it.Recovered != rn.reusedItems[j] {
+				s.failf("item %s[%d]: recovered %v, the reference reuses it: %v", n.Name, j, it.Recovered, rn.reusedItems[j])
+			}
 		}
 		if n.Kind == NodeSelect && ns.Choice != rn.choice {
 			s.failf("conditional %s took branch %d, the reference takes %d", n.Name, ns.Choice-1, rn.choice-1)

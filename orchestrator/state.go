@@ -95,6 +95,10 @@ type NodeState struct {
 	Items    []NodeState        `json:"i,omitempty"` // map nodes
 	Active   int32              `json:"n,omitempty"` // map nodes: items queued or running
 	Ended    int32              `json:"d,omitempty"` // map nodes: items terminal
+	// Recovered marks outputs taken from the execution this one recovers
+	// (ExecutionRequested.Reuse): on a pending node or item they wait to be
+	// used when it becomes ready; on a succeeded one they were.
+	Recovered bool `json:"rv,omitempty"`
 }
 
 // State is everything Step knows about one execution. Step takes ownership
@@ -109,6 +113,8 @@ type State struct {
 	Workflow       string             `json:"workflow"` // name
 	WorkflowDigest string             `json:"workflow_digest"`
 	LaunchPlan     string             `json:"launch_plan,omitempty"`
+	RecoveredFrom  string             `json:"recovered_from,omitempty"`  // the execution whose outputs this one reuses
+	RelaunchedFrom string             `json:"relaunched_from,omitempty"` // the execution this one reruns
 	Phase          ExecPhase          `json:"phase"`
 	NoCache        bool               `json:"no_cache,omitempty"`
 	OverwriteCache bool               `json:"overwrite_cache,omitempty"`
@@ -130,6 +136,9 @@ type State struct {
 type Options struct {
 	Exec, Project, Domain, LaunchPlan string
 	NoCache, OverwriteCache           bool
+	// RecoveredFrom or RelaunchedFrom name the execution this one recovers
+	// or reruns (Decision 25).
+	RecoveredFrom, RelaunchedFrom string
 }
 
 // NewState makes the pending state of a new execution of wf.
@@ -142,6 +151,8 @@ func NewState(wf *Compiled, digest string, opt Options, now time.Time) State {
 		Workflow:       wf.Name,
 		WorkflowDigest: digest,
 		LaunchPlan:     opt.LaunchPlan,
+		RecoveredFrom:  opt.RecoveredFrom,
+		RelaunchedFrom: opt.RelaunchedFrom,
 		NoCache:        opt.NoCache,
 		OverwriteCache: opt.OverwriteCache,
 		Created:        now.UnixMilli(),

@@ -69,6 +69,9 @@ func (m *machine) requested(e ExecutionRequested) {
 	s.Phase = ExecRunning
 	s.Started = m.now
 	s.Inputs = e.Inputs
+	if len(e.Reuse) == len(s.Nodes) {
+		m.stashReuse(e.Reuse)
+	}
 	for i := range m.wf.Nodes {
 		s.Nodes[i].Waiting = int32(len(m.wf.Nodes[i].Deps))
 		if s.Nodes[i].Waiting == 0 {

@@ -25,15 +25,23 @@ func (m *machine) startMap(i int32) {
 		size = 0
 	}
 	ns.Phase = Running
-	ns.Items = make([]NodeState, size)
+	if len(ns.Items) != size { // no items to reuse (or a list that changed)
+		ns.Items = make([]NodeState, size)
+	}
 	if size == 0 {
 		m.finishMapIfDone(i)
 		return
 	}
 	for j := range ns.Items {
-		m.lookupOrDispatch(i, j, &ns.Items[j])
+		it := &ns.Items[j]
+		if it.Recovered {
+			it.Phase, it.Start, it.End = Succeeded, m.now, m.now
+			ns.Ended++
+			continue
+		}
+		m.lookupOrDispatch(i, j, it)
 	}
-	m.fillMap(i)
+	m.finishMapIfDone(i)
 }
 
 // fillMap dispatches items whose cache lookup missed while the node has

@@ -31,11 +31,17 @@ func (m *machine) startNode(i int32) {
 		return
 	}
 	if why := m.upstreamProblem(n); why != "" {
+		m.dropReuse(ns)
 		m.endNode(i, Skipped, why)
 		return
 	}
 	if n.Guard != nil && !m.guardHolds(n.Guard) {
+		m.dropReuse(ns)
 		m.endNode(i, Skipped, "branch not taken")
+		return
+	}
+	if ns.Recovered {
+		m.endNode(i, Succeeded, "")
 		return
 	}
 	if n.Kind == NodeMap {

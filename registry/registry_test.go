@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/store"
 	"github.com/aloft-run/aloft/store/dirstore"
@@ -292,4 +293,36 @@ func TestMergeInputs(t *testing.T) {
 	}
 	_, err = MergeInputs(lp, map[string]orchestrator.Literal{"b": orchestrator.Int(0), "a": orchestrator.Int(0)})
 	assert.EqualError(t, err, "input \"a\" is fixed by launch plan lp and cannot be given\ninput \"b\" is fixed by launch plan lp and cannot be given", "fixed inputs given")
+}
+
+func TestAgainRequests(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	r := &AgainRequest{Kind: layout.RequestRecover, ID: "r9new", Project: "default", Domain: "development", From: "r1old", RequestedAt: t0}
+	created, err := PutAgainRequest(ctx, st, r)
+	require.NoError(t, err)
+	assert.True(t, created)
+	created, err = PutAgainRequest(ctx, st, r)
+	require.NoError(t, err)
+	assert.False(t, created, "a duplicate starts nothing new")
+	got, err := GetAgainRequest(ctx, st, layout.RequestRecover, "r9new")
+	require.NoError(t, err)
+	assert.Equal(t, "r1old", got.From)
+	_, err = GetAgainRequest(ctx, st, layout.RequestRelaunch, "r9new")
+	assert.ErrorIs(t, err, ErrNotFound)
+	_, err = PutAgainRequest(ctx, st, &AgainRequest{Kind: "launch", ID: "r9new"})
+	assert.ErrorContains(t, err, "want recover or relaunch")
+	_, err = PutAgainRequest(ctx, st, &AgainRequest{Kind: layout.RequestRelaunch, ID: "R-1"})
+	assert.ErrorContains(t, err, "lowercase")
+
+	for id, want := range map[string]bool{"r9new": true, "r1old": false} {
+		got, err := Requested(ctx, st, id)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "requested %s", id)
+	}
+	_, err = PutLaunchRequest(ctx, st, &LaunchRequest{ID: "r1old", RequestedAt: t0})
+	require.NoError(t, err)
+	got2, err := Requested(ctx, st, "r1old")
+	require.NoError(t, err)
+	assert.True(t, got2, "a launched execution is the control plane's")
 }

@@ -40,10 +40,29 @@ type CancelRequest struct {
 	RequestedAt time.Time `json:"requested_at"`
 }
 
+// AgainRequest asks to recover or relaunch an ended execution (Decision
+// 25): Kind is layout.RequestRecover or layout.RequestRelaunch, the folder
+// it lives in. Its ID is the new execution's id, so writing the same
+// request twice starts one run.
+type AgainRequest struct {
+	Kind        string    `json:"kind"`
+	ID          string    `json:"id"`
+	Project     string    `json:"project"`
+	Domain      string    `json:"domain"`
+	From        string    `json:"from"` // the execution recovered or relaunched
+	RequestedAt time.Time `json:"requested_at"`
+	Cause       string    `json:"cause,omitempty"`
+}
+
+// ErrInvalidRequest marks a request object that contradicts its key.
+var ErrInvalidRequest = errors.New("invalid request")
+
 // Request key prefixes.
 var (
-	LaunchPrefix = layout.RequestPrefix(layout.RequestLaunch)
-	CancelPrefix = layout.RequestPrefix(layout.RequestCancel)
+	LaunchPrefix   = layout.RequestPrefix(layout.RequestLaunch)
+	CancelPrefix   = layout.RequestPrefix(layout.RequestCancel)
+	RecoverPrefix  = layout.RequestPrefix(layout.RequestRecover)
+	RelaunchPrefix = layout.RequestPrefix(layout.RequestRelaunch)
 )
 
 // LaunchRequestKey is where a launch request lives.
@@ -59,17 +78,58 @@ func RequestID(key string) (kind, id string, ok bool) { return layout.ParseReque
 // PutLaunchRequest writes a launch request if no request with its id exists;
 // created is false for a duplicate.
 func PutLaunchRequest(ctx context.Context, st store.Store, r *LaunchRequest) (created bool, err error) {
-	if err := validID(r.ID); err != nil {
+	return putOnce(ctx, st, layout.RequestLaunch, r.ID, r)
+}
+
+// putOnce writes request r of a kind under its id, unless one is there.
+func putOnce(ctx context.Context, st store.Store, kind, id string, r any) (created bool, err error) {
+	if err := validID(id); err != nil {
 		return false, err
 	}
-	_, err = store.PutJSON(ctx, st, LaunchRequestKey(r.ID), r, store.PutOptions{IfAbsent: true})
+	_, err = store.PutJSON(ctx, st, layout.RequestKey(kind, id), r, store.PutOptions{IfAbsent: true})
 	if errors.Is(err, store.ErrConflict) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("write launch request %s: %w", r.ID, err)
+		return false, fmt.Errorf("write %s request %s: %w", kind, id, err)
 	}
 	return true, nil
+}
+
+// PutAgainRequest writes a recover or relaunch request if no request of
+// its kind with its id exists; created is false for a duplicate.
+func PutAgainRequest(ctx context.Context, st store.Store, r *AgainRequest) (created bool, err error) {
+	if r.Kind != layout.RequestRecover && r.Kind != layout.RequestRelaunch {
+		return false, fmt.Errorf("request kind %q: want %s or %s", r.Kind, layout.RequestRecover, layout.RequestRelaunch)
+	}
+	return putOnce(ctx, st, r.Kind, r.ID, r)
+}
+
+// GetAgainRequest reads a recover or relaunch request.
+func GetAgainRequest(ctx context.Context, st store.Store, kind, id string) (*AgainRequest, error) {
+	var r AgainRequest
+	if err := getJSON(ctx, st, layout.RequestKey(kind, id), &r); err != nil {
+		return nil, fmt.Errorf("%s request %s: %w", kind, id, err)
+	}
+	if r.Kind != kind || r.ID != id {
+		return nil, fmt.Errorf("%w: %s request %s names a %s of execution %q", ErrInvalidRequest, kind, id, r.Kind, r.ID)
+	}
+	return &r, nil
+}
+
+// Requested reports whether a launch, recover or relaunch request started
+// (or asked to start) execution id: whether the control plane owns it.
+func Requested(ctx context.Context, st store.Store, id string) (bool, error) {
+	for _, kind := range []string{layout.RequestLaunch, layout.RequestRecover, layout.RequestRelaunch} {
+		_, err := st.Head(ctx, layout.RequestKey(kind, id))
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // GetLaunchRequest reads a launch request.
@@ -203,7 +263,13 @@ func RejectionKey(project, domain, exec string) string {
 
 // PutRejection records why a launch request started nothing.
 func PutRejection(ctx context.Context, st store.Store, r *LaunchRequest, reason string, at time.Time) error {
-	_, err := store.PutJSON(ctx, st, RejectionKey(r.Project, r.Domain, r.ID), Rejection{Exec: r.ID, Reason: reason, At: at.UTC()}, store.PutOptions{})
+	return Reject(ctx, st, r.Project, r.Domain, r.ID, reason, at)
+}
+
+// Reject records why a request (launch, recover, relaunch) started no
+// execution exec.
+func Reject(ctx context.Context, st store.Store, project, domain, exec, reason string, at time.Time) error {
+	_, err := store.PutJSON(ctx, st, RejectionKey(project, domain, exec), Rejection{Exec: exec, Reason: reason, At: at.UTC()}, store.PutOptions{})
 	return err
 }
 

@@ -29,13 +29,20 @@ Looks at executions recorded in the bucket.
       the inputs and outputs, and the log tail of each failed node
   aloft executions terminate ID [--reason R]
       asks the control plane to stop a running execution (it writes a
-      cancel request to the bucket; the execution ends aborted)`
+      cancel request to the bucket; the execution ends aborted)
+  aloft executions recover ID [--wait]
+      a new execution that reuses what succeeded in a failed or aborted
+      one and reruns the rest (see aloft executions recover --help)
+  aloft executions relaunch ID [--wait]
+      a new execution with the same workflow version and inputs`
 
 func executionsCmd(ctx context.Context, args []string, io Stdio) int {
 	return subcommand(ctx, args, io, "executions", executionsAbout, []sub{
 		{[]string{"list", "ls"}, executionsList},
 		{[]string{"get", "show"}, executionsGet},
 		{[]string{"terminate", "cancel"}, executionsTerminate},
+		{[]string{"recover"}, executionsRecover},
+		{[]string{"relaunch"}, executionsRelaunch},
 	})
 }
 
@@ -181,30 +188,36 @@ func skipWarner(io Stdio) func(key string, err error) {
 
 // execView is the --json form of aloft executions get.
 type execView struct {
-	Execution string         `json:"execution"`
-	Project   string         `json:"project"`
-	Domain    string         `json:"domain"`
-	Workflow  string         `json:"workflow"`
-	Phase     string         `json:"phase"`
-	Error     *string        `json:"error"`
-	Created   *string        `json:"created"`
-	Ended     *string        `json:"ended"`
-	Inputs    map[string]any `json:"inputs"`
-	Outputs   map[string]any `json:"outputs"`
-	Nodes     []nodeView     `json:"nodes"`
+	Execution string `json:"execution"`
+	Project   string `json:"project"`
+	Domain    string `json:"domain"`
+	Workflow  string `json:"workflow"`
+	Phase     string `json:"phase"`
+	// RecoveredFrom and RelaunchedFrom name the execution this one
+	// recovers or reruns.
+	RecoveredFrom  string         `json:"recovered_from,omitempty"`
+	RelaunchedFrom string         `json:"relaunched_from,omitempty"`
+	Error          *string        `json:"error"`
+	Created        *string        `json:"created"`
+	Ended          *string        `json:"ended"`
+	Inputs         map[string]any `json:"inputs"`
+	Outputs        map[string]any `json:"outputs"`
+	Nodes          []nodeView     `json:"nodes"`
 }
 
 // nodeView is one node (or, under Items, one map item) in execView.
 type nodeView struct {
-	Name     string     `json:"name,omitempty"`
-	Index    *int       `json:"index,omitempty"` // map items
-	Phase    string     `json:"phase"`
-	Attempts int        `json:"attempts"`
-	Cached   bool       `json:"cached"`
-	Error    *string    `json:"error"`
-	Started  *string    `json:"started"`
-	Ended    *string    `json:"ended"`
-	Items    []nodeView `json:"items,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Index    *int   `json:"index,omitempty"` // map items
+	Phase    string `json:"phase"`
+	Attempts int    `json:"attempts"`
+	Cached   bool   `json:"cached"`
+	// Recovered: its outputs were reused from the execution recovered.
+	Recovered bool       `json:"recovered,omitempty"`
+	Error     *string    `json:"error"`
+	Started   *string    `json:"started"`
+	Ended     *string    `json:"ended"`
+	Items     []nodeView `json:"items,omitempty"`
 }
 
 func executionsGet(ctx context.Context, args []string, io Stdio) int {
@@ -261,6 +274,12 @@ func writeExecution(ctx context.Context, w io.Writer, st store.Store, s orchestr
 	if s.LaunchPlan != "" {
 		head.add("launch plan", s.LaunchPlan)
 	}
+	if s.RecoveredFrom != "" {
+		head.add("recovered from", s.RecoveredFrom)
+	}
+	if s.RelaunchedFrom != "" {
+		head.add("relaunched from", s.RelaunchedFrom)
+	}
 	if why := interrupted(ctx, st, engine.Ref{Project: s.Project, Domain: s.Domain, Exec: s.Exec}, s.Phase, time.UnixMilli(now)); why != "" {
 		head.add("phase", fmt.Sprintf("%s (%s; %s)", phaseInterrupted, why, resumeHint(s.Exec)))
 	} else {
@@ -295,7 +314,7 @@ func viewOf(s orchestrator.State) execView {
 	wf := s.Compiled()
 	v := execView{
 		Execution: s.Exec, Project: s.Project, Domain: s.Domain, Workflow: s.Workflow, Phase: s.Phase.String(),
-		Error: strOrNil(s.Error), Created: strOrNil(isoTime(s.Created)), Ended: strOrNil(isoTime(s.Ended)),
+		RecoveredFrom: s.RecoveredFrom, RelaunchedFrom: s.RelaunchedFrom, Error: strOrNil(s.Error), Created: strOrNil(isoTime(s.Created)), Ended: strOrNil(isoTime(s.Ended)),
 		Inputs: jsonValues(s.Inputs), Outputs: jsonValues(s.Outputs), Nodes: make([]nodeView, len(s.Nodes)),
 	}
 	snap := takeSnapshot(&s)
@@ -319,7 +338,7 @@ func viewOf(s orchestrator.State) execView {
 
 func itemView(ns *orchestrator.NodeState) nodeView {
 	return nodeView{
-		Phase: ns.Phase.String(), Attempts: ns.Attempt, Cached: ns.Phase == orchestrator.Cached,
+		Phase: ns.Phase.String(), Attempts: ns.Attempt, Cached: ns.Phase == orchestrator.Cached, Recovered: ns.Recovered,
 		Error: strOrNil(ns.Err), Started: strOrNil(isoTime(ns.Start)), Ended: strOrNil(isoTime(ns.End)),
 	}
 }
