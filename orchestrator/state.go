@@ -108,6 +108,7 @@ type State struct {
 	Workflow       string             `json:"workflow"` // name
 	WorkflowDigest string             `json:"workflow_digest"`
 	LaunchPlan     string             `json:"launch_plan,omitempty"`
+	Notifications  []Notification     `json:"notifications,omitempty"` // whom to tell of the end (Decision 26)
 	Phase          ExecPhase          `json:"phase"`
 	NoCache        bool               `json:"no_cache,omitempty"`
 	OverwriteCache bool               `json:"overwrite_cache,omitempty"`
@@ -129,6 +130,7 @@ type State struct {
 type Options struct {
 	Exec, Project, Domain, LaunchPlan string
 	NoCache, OverwriteCache           bool
+	Notifications                     []Notification
 }
 
 // NewState makes the pending state of a new execution of wf.
@@ -141,6 +143,7 @@ func NewState(wf *Compiled, digest string, opt Options, now time.Time) State {
 		Workflow:       wf.Name,
 		WorkflowDigest: digest,
 		LaunchPlan:     opt.LaunchPlan,
+		Notifications:  opt.Notifications,
 		NoCache:        opt.NoCache,
 		OverwriteCache: opt.OverwriteCache,
 		Created:        now.UnixMilli(),
@@ -161,7 +164,19 @@ func (s *State) Clone() State {
 	c.Inputs = cloneLiterals(s.Inputs)
 	c.Outputs = cloneLiterals(s.Outputs)
 	c.Nodes = cloneNodeStates(s.Nodes)
+	c.Notifications = cloneNotifications(s.Notifications)
 	return c
+}
+
+func cloneNotifications(ns []Notification) []Notification {
+	if ns == nil {
+		return nil
+	}
+	out := make([]Notification, len(ns))
+	for i, n := range ns {
+		out[i] = Notification{On: append([]string(nil), n.On...), Target: n.Target}
+	}
+	return out
 }
 
 func cloneNodeStates(ns []NodeState) []NodeState {
