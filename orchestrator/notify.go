@@ -22,7 +22,7 @@ const (
 )
 
 // notifyTargetHint shows the targets a notification may name.
-const notifyTargetHint = "a target is webhook:https://HOST/PATH, eventbridge or sns"
+const notifyTargetHint = "want webhook:https://HOST/PATH, eventbridge or sns"
 
 // DefaultNotifyOn are the phases a --notify target hears of unless it
 // names its own.
@@ -49,7 +49,7 @@ func ParseNotifyTarget(s string) (NotifyTarget, error) {
 		}
 		return NotifyTarget{Kind: kind, URL: rest}, nil
 	}
-	return NotifyTarget{}, fmt.Errorf("notification target %q: unknown kind %q (%s)", s, kind, notifyTargetHint)
+	return NotifyTarget{}, fmt.Errorf("notification target %q: unknown kind %q; %s", s, kind, notifyTargetHint)
 }
 
 func loopback(host string) bool {

@@ -105,7 +105,7 @@ func (p *specParser) notifications(v *yaml.Node, what string) []*NotificationSpe
 				t := p.str(v, "target of "+nwhat)
 				n.Target = t.Value
 				if _, err := ParseNotifyTarget(t.Value); err != nil && t.Value != "" {
-					p.d.hintf(t.Pos, notifyTargetHint, "%v in %s", err, nwhat)
+					p.d.hintf(t.Pos, "e.g. target: webhook:https://hooks.slack.com/services/...", "%s: %v", nwhat, err)
 				}
 				return
 			}
