@@ -161,8 +161,8 @@ func resumeRun(ctx context.Context, f *runFlags, notifications []orchestrator.No
 	case orchestrator.ExecFailed, orchestrator.ExecAborted:
 		next, err := s.eng.Start(ctx, prev.Compiled(), prev.Inputs, engine.StartOptions{
 			Project: ref.Project, Domain: ref.Domain, LaunchPlan: prev.LaunchPlan,
+			NoCache: f.noCache, OverwriteCache: f.overwriteCache, BaseDir: io.Env.Dir,
 			Notifications: append(slices.Clone(prev.Notifications), notifications...),
-			NoCache:       f.noCache, OverwriteCache: f.overwriteCache, BaseDir: io.Env.Dir,
 		})
 		if err != nil {
 			s.view.close()
