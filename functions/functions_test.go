@@ -105,45 +105,6 @@ func newWorld(t *testing.T, wrap func(store.Store) store.Store) *world {
 		reg:  &functions.Registrar{Base: base, Rules: r}}
 }
 
-func TestTriggerStartsOneRunPerObjectVersion(t *testing.T) {
-	ctx := context.Background()
-	w := newWorld(t, nil)
-	ev := fixture(t, "s3-object-created-incoming.json")
-	got, err := w.trig.Handle(ctx, ev)
-	require.NoError(t, err)
-	key := "incoming/diabetes/pima-2026-11-28.csv"
-	want := registry.TriggerID("default", "development", "diabetes_nightly", key, "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e")
-	require.Len(t, got, 1, "trigger: want one new run %s", want)
-	require.Equal(t, want, got[0].Execution)
-	require.True(t, got[0].New, "trigger: %+v, want a new run", got)
-	require.Equal(t, "diabetes_nightly", got[0].LaunchPlan)
-	r, err := registry.GetLaunchRequest(ctx, w.st, want)
-	require.NoError(t, err)
-	in := r.Inputs["dataset"]
-	assert.Equal(t, orchestrator.KindFile, in.Kind, "dataset input %+v", in)
-	assert.Equal(t, w.st.URI(key), in.Blob.URI, "dataset input: want the object")
-	assert.Equal(t, "v1", r.Version, "request %+v", r)
-	assert.True(t, strings.HasPrefix(r.Cause, "trigger "), "request cause %q", r.Cause)
-	// The same event again (EventBridge delivers at least once): nothing new.
-	again, err := w.trig.Handle(ctx, ev)
-	require.NoError(t, err)
-	require.Len(t, again, 1, "duplicate")
-	require.False(t, again[0].New, "duplicate: %+v", again)
-	require.Equal(t, want, again[0].Execution, "duplicate")
-	// Another key that no trigger matches starts nothing; another bucket is refused.
-	other := strings.Replace(string(ev), "incoming/diabetes/pima-2026-11-28.csv", "incoming/other/pima.csv", 1)
-	got, err = w.trig.Handle(ctx, []byte(other))
-	assert.NoError(t, err, "unmatched key")
-	assert.Empty(t, got, "unmatched key")
-	wrongSuffix := strings.Replace(string(ev), "pima-2026-11-28.csv", "pima-2026-11-28.parquet", 1)
-	got, err = w.trig.Handle(ctx, []byte(wrongSuffix))
-	assert.NoError(t, err, "unmatched suffix")
-	assert.Empty(t, got, "unmatched suffix")
-	otherBucket := strings.Replace(string(ev), `"name": "aloft-test-bucket"`, `"name": "someone-else"`, 1)
-	_, err = w.trig.Handle(ctx, []byte(otherBucket))
-	assert.Error(t, err, "an object of another bucket was accepted")
-}
-
 func TestTriggerSchedule(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t, nil)

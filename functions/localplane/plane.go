@@ -227,7 +227,7 @@ func s3Target(detailType, key string) target {
 		return toRegistrar
 	case !created:
 		return noTarget
-	case strings.HasPrefix(key, layout.IncomingRoot):
+	case isDropKey(key):
 		return toTrigger
 	case strings.HasPrefix(key, layout.RequestsRoot) || layout.IsAttemptSignal(key):
 		return toAdvance
@@ -250,6 +250,13 @@ func (d *Plane) deliver(ctx context.Context, t target, key string, event []byte)
 		d.log().Error(name, "key", key, "error", err)
 	}
 	return err == nil
+}
+
+// isDropKey reports whether key is a drop-zone object that may trigger
+// runs (not a temporary name, Decision 27).
+func isDropKey(key string) bool {
+	_, ok := layout.ParseIncomingKey(key)
+	return ok
 }
 
 func isPlanPointerKey(key string) bool {

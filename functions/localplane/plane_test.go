@@ -30,6 +30,13 @@ func newPlane(t *testing.T, ctx context.Context, root string) (*localplane.Plane
 	t.Helper()
 	st, err := dirstore.Open(root)
 	require.NoError(t, err)
+	p, eng := planeOver(t, ctx, st)
+	return p, st, eng
+}
+
+// planeOver is newPlane over a given store (one that announces its writes).
+func planeOver(t *testing.T, ctx context.Context, st store.Store) (*localplane.Plane, *engine.Engine) {
+	t.Helper()
 	ex, err := local.New(st, local.Options{GPUs: []int{}, WorkDir: t.TempDir()})
 	require.NoError(t, err)
 	t.Cleanup(ex.Wait)
@@ -42,7 +49,7 @@ func newPlane(t *testing.T, ctx context.Context, root string) (*localplane.Plane
 	_, err = registry.Register(ctx, st, spec, registry.RegisterOptions{Project: "default", Domain: "development",
 		Version: "v1", Activate: true, Now: time.Now()})
 	require.NoError(t, err)
-	return p, st, eng
+	return p, eng
 }
 
 // serve runs p until the returned stop is called; stop returns Run's error,

@@ -14,6 +14,10 @@ func TestS3Target(t *testing.T) {
 		want     target
 	}{
 		{functions.TypeObjectCreated, "incoming/diabetes/pima.csv", toTrigger},
+		{functions.TypeObjectCreated, "incoming/diabetes/.pima.csv", noTarget},    // being written (Decision 27)
+		{functions.TypeObjectCreated, "incoming/diabetes/pima.csv.tmp", noTarget}, // being written
+		{functions.TypeObjectCreated, "triggered/diabetes/pima.csv/ab12.json", noTarget},
+		{functions.TypeObjectCreated, "data/r1/inputs/dataset/pima.csv", noTarget}, // a trigger's snapshot
 		{functions.TypeObjectDeleted, "incoming/diabetes/pima.csv", noTarget},
 		{functions.TypeObjectCreated, "registry/default/development/launchplans/nightly/active.json", toRegistrar},
 		{functions.TypeObjectDeleted, "registry/default/development/launchplans/nightly/active.json", toRegistrar},
