@@ -47,9 +47,14 @@ functions:
 
 # The CDK app (cdk/, its own Go module): synth offline, deploy and destroy
 # with AWS credentials. The CDK CLI comes from npm, installed by cdk/Makefile.
+# Settings: make deploy CONTEXT='-c key=value ...' (the same variable as in
+# cdk/; settings to keep belong in cdk/cdk.json).
 STACK ?= aloft
-CDK_CONTEXT ?=
-CDK_ARGS = FUNCTIONS_DIR=$(abspath $(BIN)/lambda) STACK=$(STACK) CONTEXT='$(CDK_CONTEXT)'
+CONTEXT ?=
+ifneq ($(CDK_CONTEXT),)
+$(error CDK_CONTEXT is now CONTEXT: make deploy CONTEXT='$(CDK_CONTEXT)')
+endif
+CDK_ARGS = FUNCTIONS_DIR=$(abspath $(BIN)/lambda) STACK=$(STACK) CONTEXT='$(CONTEXT)'
 synth: functions
 	$(MAKE) -C cdk synth $(CDK_ARGS)
 deploy: functions

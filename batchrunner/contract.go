@@ -103,6 +103,19 @@ func ReadAttempt(ctx context.Context, st store.Store, prefix string) (*Attempt, 
 type ClaimRecord struct {
 	JobID     string    `json:"job_id"`
 	ClaimedAt time.Time `json:"claimed_at"`
+	// Process is the local process that runs the attempt (the local
+	// executor's); none for jobs of a batch service or a container.
+	Process *ProcessID `json:"process,omitempty"`
+}
+
+// ReadClaim reads an attempt's claim.json; an error wrapping
+// store.ErrNotFound while it is unclaimed.
+func ReadClaim(ctx context.Context, st store.Store, prefix string) (*ClaimRecord, error) {
+	var c ClaimRecord
+	if _, err := store.GetJSON(ctx, st, prefix+ClaimFile, &c); err != nil {
+		return nil, fmt.Errorf("read claim of %s: %w", prefix, err)
+	}
+	return &c, nil
 }
 
 // Claim claims the attempt at prefix for jobID with a create-if-absent write
@@ -110,18 +123,19 @@ type ClaimRecord struct {
 // jobID (the same job retried by Batch after a host or spot reclaim), and
 // ErrClaimed when another job holds it.
 func Claim(ctx context.Context, st store.Store, prefix, jobID string, now time.Time) error {
-	_, err := claim(ctx, st, prefix, jobID, now)
+	_, err := claim(ctx, st, prefix, ClaimRecord{JobID: jobID, ClaimedAt: now.UTC()})
 	return err
 }
 
 // claim is Claim that also reports whether this call made the claim (so
 // the attempt cannot have a result yet).
-func claim(ctx context.Context, st store.Store, prefix, jobID string, now time.Time) (fresh bool, err error) {
+func claim(ctx context.Context, st store.Store, prefix string, rec ClaimRecord) (fresh bool, err error) {
+	jobID := rec.JobID
 	if jobID == "" {
 		return false, fmt.Errorf("claim %s: empty job id", prefix)
 	}
 	key := prefix + ClaimFile
-	_, err = store.PutJSON(ctx, st, key, ClaimRecord{JobID: jobID, ClaimedAt: now.UTC()}, store.PutOptions{IfAbsent: true})
+	_, err = store.PutJSON(ctx, st, key, rec, store.PutOptions{IfAbsent: true})
 	if err == nil {
 		return true, nil
 	}

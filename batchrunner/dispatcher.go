@@ -24,6 +24,26 @@ type Dispatcher interface {
 	Cancel(ctx context.Context, jobID string) error
 }
 
+// Targets of dispatchers, as a task's target: names them.
+const (
+	TargetLocal    = "local"
+	TargetAWSBatch = "aws-batch"
+	TargetGCPBatch = "gcp-batch"
+)
+
+// Targeted is implemented by dispatchers that say which target their jobs
+// run on (TargetLocal, ...): the engine records it with each attempt, so
+// that a sweep asks that target's Liveness adapter about it.
+type Targeted interface{ Target() string }
+
+// TargetOf is d's target, "" when it does not say.
+func TargetOf(d Dispatcher) string {
+	if t, ok := d.(Targeted); ok {
+		return t.Target()
+	}
+	return ""
+}
+
 // Job is one attempt to run.
 type Job struct {
 	Prefix  string // the attempt prefix (AttemptPrefix)

@@ -33,6 +33,10 @@ const (
 // RunOptions tunes Run. JobID is required; the rest have defaults.
 type RunOptions struct {
 	JobID string // recorded in claim.json, outputs.json and error.json
+	// Process, if set, is the process that runs the attempt, recorded in
+	// claim.json so that a sweep can tell when it is gone (the local
+	// executor sets it to its own process).
+	Process *ProcessID
 	// Attempt, if set, is the attempt's inputs.json as its writer in this
 	// process wrote it: Run then does not read it back.
 	Attempt     *Attempt
@@ -114,7 +118,7 @@ func Run(ctx context.Context, st store.Store, prefix string, opt RunOptions) err
 		return fmt.Errorf("run %s: no job id", prefix)
 	}
 	opt = opt.withDefaults()
-	fresh, err := claim(ctx, st, prefix, opt.JobID, opt.Now())
+	fresh, err := claim(ctx, st, prefix, ClaimRecord{JobID: opt.JobID, ClaimedAt: opt.Now().UTC(), Process: opt.Process})
 	if err != nil {
 		if errors.Is(err, ErrClaimed) {
 			return nil

@@ -1,10 +1,8 @@
 // Command cdk is the CDK app that installs aloft into an AWS account:
 // `cdk synth`, `cdk deploy`, `cdk destroy` (see README.md and the Makefile).
 //
-// Settings come from CDK context (-c key=value or cdk.json): stackName,
-// vpcId, gpuInstanceTypes (comma-separated), maxVcpus, removalPolicy
-// (retain|destroy), versioned (true|false), bucketName, logRetentionDays,
-// functionsDir, gcpProject, gcpRegion.
+// Settings come from CDK context (-c key=value or cdk.json); README.md
+// lists them all.
 package main
 
 import (
@@ -44,30 +42,47 @@ func main() {
 // account and region come from the CDK CLI's environment.
 func propsFromContext(get func(string) string) (stack.Props, error) {
 	p := stack.Props{
-		StackName:     get("stackName"),
-		VPCID:         get("vpcId"),
-		RemovalPolicy: stack.RemovalPolicy(strings.ToLower(get("removalPolicy"))),
-		BucketName:    get("bucketName"),
-		FunctionsDir:  get("functionsDir"),
-		GCP:           stack.GCPSettings{Project: get("gcpProject"), Region: get("gcpRegion")},
+		StackName:        get("stackName"),
+		VPCID:            get("vpcId"),
+		RemovalPolicy:    stack.RemovalPolicy(strings.ToLower(get("removalPolicy"))),
+		BucketName:       get("bucketName"),
+		ExistingBucket:   get("existingBucket"),
+		TaskRepository:   get("taskRepository"),
+		FunctionsDir:     get("functionsDir"),
+		SecretsPrefix:    get("secretsPrefix"),
+		AssignPublicIP:   strings.ToLower(get("assignPublicIp")),
+		GPUInstanceTypes: list(get("gpuInstanceTypes")),
+		SubnetIDs:        list(get("subnetIds")),
+		SecurityGroupIDs: list(get("securityGroupIds")),
+		NotifyEmails:     list(get("notifyEmail")),
+		AlarmEmails:      list(get("alarmEmail")),
+		GCP: stack.GCPSettings{
+			Project: get("gcpProject"), Region: get("gcpRegion"),
+			Network: get("gcpNetwork"), Subnetwork: get("gcpSubnetwork"),
+			ServiceAccountEmail: get("gcpServiceAccountEmail"), ServiceAccountUniqueID: get("gcpServiceAccountUniqueId"),
+			WorkloadIdentityProvider: get("gcpWorkloadIdentityProvider"), ArtifactRegistry: get("gcpArtifactRegistry"),
+		},
 	}
-	if t := get("gpuInstanceTypes"); t != "" {
-		for _, s := range strings.Split(t, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				p.GPUInstanceTypes = append(p.GPUInstanceTypes, s)
-			}
+	for key, dst := range map[string]*int{
+		"maxVcpus": &p.MaxVCPUs, "cpuMaxVcpus": &p.CPUMaxVCPUs, "spotMaxVcpus": &p.SpotMaxVCPUs,
+		"gpuMaxVcpus": &p.GPUMaxVCPUs, "gpuSpotMaxVcpus": &p.GPUSpotMaxVCPUs,
+		"logRetentionDays": &p.LogRetentionDays, "taskLogRetentionDays": &p.TaskLogRetentionDays,
+		"maxAzs": &p.MaxAZs, "runnableTimeoutMinutes": &p.RunnableTimeoutMinutes,
+		"dataExpireDays": &p.DataExpireDays, "dataTieringDays": &p.DataTieringDays,
+	} {
+		n, err := intContext(get, key)
+		if err != nil {
+			return p, err
 		}
+		*dst = n
 	}
-	var err error
-	if p.MaxVCPUs, err = intContext(get, "maxVcpus"); err != nil {
-		return p, err
-	}
-	if p.LogRetentionDays, err = intContext(get, "logRetentionDays"); err != nil {
-		return p, err
-	}
-	if v := get("versioned"); v != "" {
-		if p.Versioned, err = strconv.ParseBool(v); err != nil {
-			return p, fmt.Errorf("context versioned=%q: want true or false", v)
+	for key, dst := range map[string]*bool{"versioned": &p.Versioned, "s3Endpoint": &p.S3Endpoint} {
+		if v := get(key); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return p, fmt.Errorf("context %s=%q: want true or false", key, v)
+			}
+			*dst = b
 		}
 	}
 	account, region := os.Getenv("CDK_DEFAULT_ACCOUNT"), os.Getenv("CDK_DEFAULT_REGION")
@@ -75,6 +90,17 @@ func propsFromContext(get func(string) string) (stack.Props, error) {
 		p.Env = &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)}
 	}
 	return p, nil
+}
+
+// list splits a comma-separated setting, dropping blanks.
+func list(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func intContext(get func(string) string, key string) (int, error) {

@@ -101,7 +101,7 @@ func (r *runner) writeAttempt(ctx context.Context, c orchestrator.Dispatch) (bat
 // acknowledgement is saved) and acknowledges its attempt.
 func (r *runner) dispatched(node int32, j batchrunner.Job, id string) orchestrator.Event {
 	r.jobs[j.Prefix] = id
-	return orchestrator.Dispatched{Node: node, Item: j.Item, Attempt: j.Attempt, JobID: id}
+	return orchestrator.Dispatched{Node: node, Item: j.Item, Attempt: j.Attempt, JobID: id, Target: batchrunner.TargetOf(r.e.cfg.Dispatcher)}
 }
 
 // dispatchFailed fails an attempt that could not be dispatched, as a system

@@ -54,7 +54,8 @@ type JobUpdate struct {
 // repeat with what acting produced (dispatch acknowledgements, cache
 // answers) until nothing is left to do. Duplicate and stale signals change
 // nothing. Wake-ups (retry backoff) go to Config.Wake; without it the next
-// sweep's tick dispatches the retry.
+// sweep's tick dispatches the retry. An execution that an `aloft run`
+// process owns is left alone (ErrOwned), as by Sweep.
 func (e *Engine) Advance(ctx context.Context, ref Ref, signals []Signal) (orchestrator.State, error) {
 	return e.advance(ctx, ref, signals, false)
 }
@@ -70,6 +71,12 @@ func (e *Engine) Sweep(ctx context.Context, ref Ref, extra []Signal) (orchestrat
 }
 
 func (e *Engine) advance(ctx context.Context, ref Ref, signals []Signal, sweep bool) (_ orchestrator.State, err error) {
+	if owned, err := e.owned(ctx, ref); owned || err != nil {
+		if err == nil {
+			err = fmt.Errorf("%s: %w", ref.Exec, ErrOwned)
+		}
+		return orchestrator.State{}, err
+	}
 	l, err := e.load(ctx, ref)
 	if err != nil {
 		if sweep && errors.Is(err, store.ErrNotFound) {
@@ -102,6 +109,11 @@ func (e *Engine) advance(ctx context.Context, ref Ref, signals []Signal, sweep b
 		}
 		events = append(events, polled...)
 		events = append(events, r.timeouts(ctx)...)
+		ended, err := r.liveness(ctx)
+		if err != nil {
+			return l.state, err
+		}
+		events = append(events, ended...)
 	}
 	for _, s := range signals {
 		ev, err := r.signalEvent(ctx, s)

@@ -13,7 +13,10 @@
 // to a saved execution and return, the way event-driven shells (the
 // advance function, aloft dev) use it. In both, cache lookups only read,
 // so they are answered before the save and their results applied in the
-// same batch.
+// same batch. A sweep also asks the Liveness port (one adapter per target)
+// about attempts older than a grace period, and fails or reclaims those
+// whose job ended without a result (Decision 22). Executions an `aloft run`
+// process owns (Own, its owner marker) are left alone by Advance and Sweep.
 //
 // It leaves out how a user is shown progress (the CLI observes states), how
 // jobs run (dispatchers), and AWS event sources (the functions).

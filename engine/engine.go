@@ -37,6 +37,11 @@ type Config struct {
 	// at (or soon after) at: the advance function sends itself a delayed
 	// message. Event-driven shells without it rely on their sweep.
 	Wake func(ctx context.Context, ref Ref, at time.Time) error
+	// Liveness, if set, is asked by sweeps whether the jobs of attempts
+	// older than LivenessGrace (default DefaultLivenessGrace) still run;
+	// those that ended without a result are failed or reclaimed.
+	Liveness      Liveness
+	LivenessGrace time.Duration
 	// Notifier, if set, delivers the notifications an execution asks for
 	// when it ends (Decision 26); without it they are logged as unsent.
 	Notifier Notifier

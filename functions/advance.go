@@ -172,8 +172,12 @@ func (c *Advance) advanceOne(ctx context.Context, w *work) error {
 		return err
 	}
 	_, err := c.Engine.Advance(ctx, w.ref, w.signals)
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		c.log().Warn("no such execution; dropping its events", "execution", w.ref.Exec)
+		return nil
+	case errors.Is(err, engine.ErrOwned): // an aloft run drives it
+		c.log().Debug("execution owned by aloft run; dropping its events", "execution", w.ref.Exec)
 		return nil
 	}
 	return err
@@ -369,7 +373,7 @@ func (c *Advance) SweepAll(ctx context.Context) (SweepSummary, error) {
 		}
 		st, err := c.Engine.Sweep(ctx, ref, extra)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
+		case errors.Is(err, store.ErrNotFound), errors.Is(err, engine.ErrOwned):
 		case err != nil:
 			sum.Errors = append(sum.Errors, fmt.Sprintf("%s: %v", ref.Exec, err))
 		case st.Phase.Terminal():

@@ -28,10 +28,20 @@ type EventBridgeAPI interface {
 
 // EventBridgeRules keeps schedule rules in EventBridge, each targeting the
 // trigger function with an input transformer that passes the event's time.
+// EventBridge retries a failed delivery for up to RuleMaxEventAgeSeconds;
+// what still fails goes to DeadLetterARN (the stack's events dead-letter
+// queue), so a missed nightly run is visible rather than lost.
 type EventBridgeRules struct {
-	Client    EventBridgeAPI
-	TargetARN string // the trigger function
+	Client        EventBridgeAPI
+	TargetARN     string // the trigger function
+	DeadLetterARN string // ALOFT_EVENTS_DLQ_ARN; empty: no dead-letter queue
 }
+
+// The schedule rules' retry policy.
+const (
+	RuleMaxRetryAttempts   = 185 // EventBridge's most
+	RuleMaxEventAgeSeconds = 24 * 60 * 60
+)
 
 // targetID is the id of the one target of each rule.
 const targetID = "aloft-trigger"
@@ -54,6 +64,11 @@ func (e *EventBridgeRules) PutRule(ctx context.Context, r Rule) error {
 			InputPathsMap: map[string]string{"time": "$.time"},
 			InputTemplate: aws.String(r.Input),
 		},
+		RetryPolicy: &ebtypes.RetryPolicy{
+			MaximumRetryAttempts:     aws.Int32(RuleMaxRetryAttempts),
+			MaximumEventAgeInSeconds: aws.Int32(RuleMaxEventAgeSeconds),
+		},
+		DeadLetterConfig: e.deadLetter(),
 	}}})
 	if err != nil {
 		return err
@@ -63,6 +78,13 @@ func (e *EventBridgeRules) PutRule(ctx context.Context, r Rule) error {
 		return fmt.Errorf("put target of rule %s: %s: %s", r.Name, aws.ToString(f.ErrorCode), aws.ToString(f.ErrorMessage))
 	}
 	return nil
+}
+
+func (e *EventBridgeRules) deadLetter() *ebtypes.DeadLetterConfig {
+	if e.DeadLetterARN == "" {
+		return nil
+	}
+	return &ebtypes.DeadLetterConfig{Arn: aws.String(e.DeadLetterARN)}
 }
 
 // DeleteRule removes the rule's target and the rule; a missing rule is fine.
@@ -124,6 +146,13 @@ type Env struct {
 	Platform    string // ALOFT_PLATFORM
 	TriggerARN  string // ALOFT_TRIGGER_ARN
 	RulePrefix  string // ALOFT_RULE_PREFIX
+	// Set by the stack (issue 17); empty means the dispatcher's defaults.
+	QueueGPUSpot  string // ALOFT_JOB_QUEUE_GPU_SPOT
+	PublicIP      string // ALOFT_ASSIGN_PUBLIC_IP: ENABLED or DISABLED
+	TaskLogGroup  string // ALOFT_TASK_LOG_GROUP
+	JobDefPrefix  string // ALOFT_JOB_DEFINITION_PREFIX
+	ManagedTag    string // ALOFT_MANAGED_TAG
+	DeadLetterARN string // ALOFT_EVENTS_DLQ_ARN (registrar: the schedule rules' dead letters)
 }
 
 // ReadEnv reads the configuration a function needs ("advance", "trigger"
@@ -134,6 +163,9 @@ func ReadEnv(function string, getenv func(string) string) (Env, error) {
 		QueueCPU: getenv("ALOFT_JOB_QUEUE_CPU"), QueueSpot: getenv("ALOFT_JOB_QUEUE_SPOT"), QueueGPU: getenv("ALOFT_JOB_QUEUE_GPU"),
 		JobRoleARN: getenv("ALOFT_JOB_ROLE_ARN"), ExecRoleARN: getenv("ALOFT_EXECUTION_ROLE_ARN"),
 		Platform: getenv("ALOFT_PLATFORM"), TriggerARN: getenv("ALOFT_TRIGGER_ARN"), RulePrefix: getenv("ALOFT_RULE_PREFIX"),
+		QueueGPUSpot: getenv("ALOFT_JOB_QUEUE_GPU_SPOT"), PublicIP: getenv("ALOFT_ASSIGN_PUBLIC_IP"),
+		TaskLogGroup: getenv("ALOFT_TASK_LOG_GROUP"), JobDefPrefix: getenv("ALOFT_JOB_DEFINITION_PREFIX"),
+		ManagedTag: getenv("ALOFT_MANAGED_TAG"), DeadLetterARN: getenv("ALOFT_EVENTS_DLQ_ARN"),
 	}
 	if e.Platform == "" {
 		e.Platform = "FARGATE"

@@ -3,8 +3,10 @@ package functions_test
 import (
 	"encoding/json"
 	"os"
-	"reflect"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/aloft-run/aloft/functions"
 )
@@ -14,31 +16,23 @@ import (
 // tests write that file from the template and match the same fixtures).
 func TestPatternsMatchTheStack(t *testing.T) {
 	b, err := os.ReadFile("../cdk/testdata/rule-patterns.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var stack map[string]any
-	if err := json.Unmarshal(b, &stack); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(b, &stack))
 	p := functions.RulePatterns("aloft-test-bucket", []string{
 		"arn:aws:batch:us-east-1:123456789012:job-queue/aloft-cpu",
 		"arn:aws:batch:us-east-1:123456789012:job-queue/aloft-spot",
 		"arn:aws:batch:us-east-1:123456789012:job-queue/aloft-gpu",
+		"arn:aws:batch:us-east-1:123456789012:job-queue/aloft-gpu-spot",
 	})
 	ours := map[string]any{"trigger": p.Trigger, "queue": p.Queue, "batch": p.Batch, "registrar": p.Registrar}
 	// Compare as JSON values, the form both sides have on the wire.
-	ob, _ := json.Marshal(ours)
+	ob, err := json.Marshal(ours)
+	require.NoError(t, err)
 	var mine map[string]any
-	_ = json.Unmarshal(ob, &mine)
+	require.NoError(t, json.Unmarshal(ob, &mine))
 	for name, want := range stack {
-		if !reflect.DeepEqual(mine[name], want) {
-			got, _ := json.Marshal(mine[name])
-			w, _ := json.Marshal(want)
-			t.Errorf("%s: functions.RulePatterns gives\n%s\nthe stack has\n%s", name, got, w)
-		}
+		assert.Equal(t, want, mine[name], "%s: functions.RulePatterns differs from the stack", name)
 	}
-	if len(stack) != len(mine) {
-		t.Errorf("the stack has %d rules with patterns, functions %d", len(stack), len(mine))
-	}
+	assert.Len(t, mine, len(stack), "rules with patterns: the stack's and functions'")
 }

@@ -11,6 +11,7 @@
 //	requests/cancel/<exec>.json                                     CancelRequestKey; consumed by functions
 //	executions/<project>/<domain>/<exec>/state.json                 StateKey; header, if-match writes only (Decision 30)
 //	executions/<project>/<domain>/<exec>/workflow.json              ExecWorkflowKey; the compiled workflow
+//	executions/<project>/<domain>/<exec>/owner.json                 OwnerKey; the aloft run process driving it (Decision 22)
 //	executions/<project>/<domain>/<exec>/rejected.json              RejectionKey; why a launch request started nothing
 //	executions/<project>/<domain>/<exec>/items/...                  ItemKey; state chunks and deltas (if-absent)
 //	executions/<project>/<domain>/<exec>/notified-<phase>           NotifiedKey; notification dedupe markers

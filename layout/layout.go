@@ -154,6 +154,13 @@ func ExecWorkflowKey(project, domain, exec string) string {
 	return ExecutionPrefix(project, domain, exec) + "workflow.json"
 }
 
+// OwnerKey is the owner marker of an execution that one `aloft run`
+// process drives, .../<exec>/owner.json (Decision 22): its pid, boot id and
+// heartbeat. Shells that sweep never adopt such an execution.
+func OwnerKey(project, domain, exec string) string {
+	return ExecutionPrefix(project, domain, exec) + "owner.json"
+}
+
 // RejectionKey is why a launch request started nothing, .../<exec>/rejected.json.
 func RejectionKey(project, domain, exec string) string {
 	return ExecutionPrefix(project, domain, exec) + "rejected.json"

@@ -34,6 +34,7 @@ func TestBuilders(t *testing.T) {
 		{layout.StateKey("p", "d", "r1"), "executions/p/d/r1/state.json"},
 		{layout.ExecWorkflowKey("p", "d", "r1"), "executions/p/d/r1/workflow.json"},
 		{layout.RejectionKey("p", "d", "r1"), "executions/p/d/r1/rejected.json"},
+		{layout.OwnerKey("p", "d", "r1"), "executions/p/d/r1/owner.json"},
 		{layout.ItemKey("p", "d", "r1", "chunk-0"), "executions/p/d/r1/items/chunk-0"},
 		{layout.NotifiedKey("p", "d", "r1", "failed"), "executions/p/d/r1/notified-failed"},
 		{layout.DeploymentKey, "deployment.json"},

@@ -20,12 +20,14 @@ type CacheResult struct {
 	Outputs map[string]Literal
 }
 
-// Dispatched acknowledges that a Dispatch was submitted (JobID names the job).
+// Dispatched acknowledges that a Dispatch was submitted (JobID names the
+// job, Target the dispatcher that runs it: local, aws-batch, gcp-batch).
 type Dispatched struct {
 	Node    int32
 	Item    int
 	Attempt int
 	JobID   string
+	Target  string
 }
 
 // AttemptStarted reports that the attempt's task began running.

@@ -8,8 +8,10 @@ type AttemptRef struct {
 	Item    int
 	Attempt int
 	JobID   string
+	Target  string // the dispatcher of its job: local, aws-batch, gcp-batch
 	Phase   Phase
 	Start   int64 // unix ms: when the node (or map item) started
+	Since   int64 // unix ms: this attempt was queued no earlier (Start, or when its retry was due)
 }
 
 // ActiveAttempts lists the attempts that may be running: queued or running.
@@ -18,7 +20,7 @@ func ActiveAttempts(s State) []AttemptRef {
 	var out []AttemptRef
 	each(s, func(node int32, item int, it *NodeState) {
 		if it.Phase.Active() && it.Attempt > 0 {
-			out = append(out, AttemptRef{Node: node, Item: item, Attempt: it.Attempt, JobID: it.JobID, Phase: it.Phase, Start: it.Start})
+			out = append(out, AttemptRef{Node: node, Item: item, Attempt: it.Attempt, JobID: it.JobID, Target: it.Target, Phase: it.Phase, Start: it.Start, Since: max(it.Start, it.RetryAt)})
 		}
 	})
 	return out

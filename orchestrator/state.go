@@ -86,6 +86,7 @@ type NodeState struct {
 	Start    int64              `json:"s,omitempty"`  // unix ms
 	End      int64              `json:"e,omitempty"`  // unix ms
 	JobID    string             `json:"j,omitempty"`
+	Target   string             `json:"t,omitempty"`  // where the current attempt's job runs: local, aws-batch, gcp-batch
 	Reclaims int                `json:"rc,omitempty"` // hosts lost (spot reclaims) that the batch service retried within this attempt
 	Outputs  map[string]Literal `json:"o,omitempty"`
 	Err      string             `json:"x,omitempty"`

@@ -132,6 +132,7 @@ func (m *machine) dispatched(e Dispatched) {
 	}
 	m.changed = true
 	it.JobID = e.JobID
+	it.Target = e.Target
 }
 
 func (m *machine) started(e AttemptStarted) {

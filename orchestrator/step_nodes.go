@@ -83,7 +83,7 @@ func (m *machine) dispatch(node int32, item int, it *NodeState) {
 func (m *machine) queue(node int32, item int, it *NodeState) {
 	n := &m.wf.Nodes[node]
 	it.Phase = Queued
-	it.JobID = ""
+	it.JobID, it.Target = "", ""
 	if it.Start == 0 {
 		it.Start = m.now
 	}

@@ -46,7 +46,15 @@ type Queues struct {
 	CPU  string // on-demand CPU: every task that needs neither of the others
 	Spot string // interruptible tasks; default CPU
 	GPU  string // tasks that request GPUs (always EC2); none: such tasks fail with a permanent error
+	// GPUSpot takes interruptible GPU tasks (EC2 spot); default GPU.
+	GPUSpot string
 }
+
+// Defaults of the naming settings.
+const (
+	DefaultJobDefinitionPrefix = "aloft-"
+	DefaultManagedTag          = "true"
+)
 
 // Config is what a Dispatcher needs. Client, Bucket, Store and Queues.CPU are
 // required; the rest have defaults.
@@ -65,6 +73,22 @@ type Config struct {
 	// Platform runs CPU and spot jobs on Fargate (default) or EC2. GPU jobs
 	// always run on EC2.
 	Platform string
+	// AssignPublicIP is the Fargate jobs' assignPublicIp: ENABLED (default:
+	// public subnets without NAT need it to pull images) or DISABLED
+	// (private subnets with a NAT gateway or VPC endpoints).
+	AssignPublicIP string
+	// LogGroup is the CloudWatch log group task containers write to (the
+	// stack's, with a retention); empty leaves Batch's default
+	// /aws/batch/job, which never expires.
+	LogGroup string
+	// JobDefinitionPrefix names the job definitions this dispatcher
+	// registers (the stack's IAM grants are scoped to it); default
+	// DefaultJobDefinitionPrefix.
+	JobDefinitionPrefix string
+	// ManagedTag is the value of the TagManaged tag on every job and job
+	// definition (the stack conditions TerminateJob and CancelJob on it);
+	// default DefaultManagedTag.
+	ManagedTag string
 
 	// Limiter paces SubmitJob calls from this process; default 40 a second
 	// with bursts of 10 (AWS allows about 50 a second per account and region).
@@ -78,6 +102,26 @@ type Config struct {
 	// Sleep waits between retries; default a timer that gives up when ctx ends.
 	Sleep func(ctx context.Context, d time.Duration) error
 	Now   func() time.Time
+}
+
+// The values of Config.AssignPublicIP.
+const (
+	PublicIPEnabled  = "ENABLED"
+	PublicIPDisabled = "DISABLED"
+)
+
+// withNameDefaults fills in the settings that names and tags depend on.
+func (cfg Config) withNameDefaults() Config {
+	if cfg.JobDefinitionPrefix == "" {
+		cfg.JobDefinitionPrefix = DefaultJobDefinitionPrefix
+	}
+	if cfg.ManagedTag == "" {
+		cfg.ManagedTag = DefaultManagedTag
+	}
+	if cfg.AssignPublicIP == "" {
+		cfg.AssignPublicIP = PublicIPEnabled
+	}
+	return cfg
 }
 
 // Dispatcher submits attempts as AWS Batch jobs. It is safe for concurrent use.
@@ -101,8 +145,16 @@ func New(cfg Config) (*Dispatcher, error) {
 	case cfg.Queues.CPU == "":
 		return nil, errors.New("awsbatch: Config.Queues.CPU is required")
 	}
+	cfg = cfg.withNameDefaults()
 	if cfg.Platform == "" {
 		cfg.Platform = Fargate
+	}
+	switch cfg.AssignPublicIP {
+	case "":
+		cfg.AssignPublicIP = PublicIPEnabled
+	case PublicIPEnabled, PublicIPDisabled:
+	default:
+		return nil, fmt.Errorf("awsbatch: assign public IP %q: want %s or %s", cfg.AssignPublicIP, PublicIPEnabled, PublicIPDisabled)
 	}
 	if cfg.Platform != Fargate && cfg.Platform != EC2 {
 		return nil, fmt.Errorf("awsbatch: platform %q: want %s or %s", cfg.Platform, Fargate, EC2)
@@ -112,6 +164,9 @@ func New(cfg Config) (*Dispatcher, error) {
 	}
 	if cfg.Queues.Spot == "" {
 		cfg.Queues.Spot = cfg.Queues.CPU
+	}
+	if cfg.Queues.GPUSpot == "" {
+		cfg.Queues.GPUSpot = cfg.Queues.GPU
 	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = rate.NewLimiter(40, 10)

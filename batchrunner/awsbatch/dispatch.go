@@ -31,6 +31,9 @@ const (
 	TagItem      = "aloft:item"
 	TagAttempt   = "aloft:attempt"
 	TagArray     = "aloft:array"
+	// TagManaged marks every job and job definition aloft makes (value
+	// Config.ManagedTag); IAM grants to stop jobs are conditioned on it.
+	TagManaged = "aloft:managed"
 )
 
 // RejectedJobID is the job identity Submit returns for an attempt that no
@@ -70,6 +73,9 @@ func (d *Dispatcher) place(t *orchestrator.TaskTemplate) (placement, string) {
 			return placement{}, fmt.Sprintf("task %s asks for %d GPU but this deployment has no GPU job queue", t.Name, t.Resources.GPU)
 		}
 		p.queue, p.platform = d.cfg.Queues.GPU, EC2
+		if t.Interruptible {
+			p.queue = d.cfg.Queues.GPUSpot
+		}
 	case t.Interruptible:
 		p.queue = d.cfg.Queues.Spot
 	}
@@ -83,6 +89,9 @@ func (d *Dispatcher) place(t *orchestrator.TaskTemplate) (placement, string) {
 
 // Submit submits one job that runs the attempt at job.Prefix and returns its
 // AWS Batch job id. An attempt no job can run is failed at once (see
+// Target is where its jobs run: batchrunner.TargetAWSBatch.
+func (d *Dispatcher) Target() string { return batchrunner.TargetAWSBatch }
+
 // RejectedJobID) and is not an error.
 func (d *Dispatcher) Submit(ctx context.Context, job batchrunner.Job) (string, error) {
 	if err := checkJob(job); err != nil {
@@ -100,7 +109,7 @@ func (d *Dispatcher) Submit(ctx context.Context, job batchrunner.Job) (string, e
 	if err != nil {
 		return "", fmt.Errorf("submit %s: %w", job.Prefix, err)
 	}
-	tags := baseTags(a.Project, a.Domain, job.Exec, job.Node)
+	tags := d.baseTags(a.Project, a.Domain, job.Exec, job.Node)
 	tags[TagAttempt] = strconv.Itoa(job.Attempt)
 	if job.Item >= 0 {
 		tags[TagItem] = strconv.Itoa(job.Item)
@@ -171,7 +180,7 @@ func (d *Dispatcher) SubmitArray(ctx context.Context, jobs []batchrunner.Job) ([
 	if err != nil {
 		return nil, fmt.Errorf("submit array %s/%s: %w", first.Exec, first.Node, err)
 	}
-	tags := baseTags(a.Project, a.Domain, first.Exec, first.Node)
+	tags := d.baseTags(a.Project, a.Domain, first.Exec, first.Node)
 	tags[TagArray] = key
 	name := JobName(first.Exec, first.Node, first.Attempt)
 	if !sameAttempt {
@@ -201,8 +210,8 @@ func checkJob(j batchrunner.Job) error {
 	return nil
 }
 
-func baseTags(project, domain, exec, node string) map[string]string {
-	return map[string]string{TagProject: project, TagDomain: domain, TagExecution: exec, TagNode: node}
+func (d *Dispatcher) baseTags(project, domain, exec, node string) map[string]string {
+	return map[string]string{TagProject: project, TagDomain: domain, TagExecution: exec, TagNode: node, TagManaged: d.cfg.ManagedTag}
 }
 
 // submitInput is the SubmitJob request for a job of task t.

@@ -13,6 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 
 	"github.com/aloft-run/aloft/batchrunner"
@@ -50,9 +52,7 @@ func newFixture(t *testing.T, opt batchtest.Options, edit func(*awsbatch.Config)
 	srv := batchtest.New(opt)
 	t.Cleanup(srv.Close)
 	bucket, err := dirstore.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var mu sync.Mutex
 	sleeps := new([]time.Duration)
 	cfg := awsbatch.Config{
@@ -74,9 +74,7 @@ func newFixture(t *testing.T, opt batchtest.Options, edit func(*awsbatch.Config)
 		edit(&cfg)
 	}
 	d, err := awsbatch.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return &fixture{srv: srv, bucket: bucket, cfg: cfg, d: d, sleeps: sleeps}
 }
 
@@ -85,9 +83,7 @@ func (f *fixture) job(t *testing.T, exec, node string, item, attempt int, task *
 	t.Helper()
 	a := &batchrunner.Attempt{Project: "flights", Domain: "staging", Exec: exec, Node: node, Item: item, Attempt: attempt, Task: *task}
 	prefix, err := batchrunner.WriteAttempt(context.Background(), f.bucket, a)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return batchrunner.Job{Prefix: prefix, Exec: exec, Node: node, Item: item, Attempt: attempt, Task: task}
 }
 
@@ -126,9 +122,8 @@ func (f *fixture) submits(t *testing.T) []submitted {
 			continue
 		}
 		var s submitted
-		if err := json.Unmarshal(r.Body, &s); err != nil {
-			t.Fatal(err)
-		}
+		err := json.Unmarshal(r.Body, &s)
+		require.NoError(t, err)
 		out = append(out, s)
 	}
 	return out
@@ -165,53 +160,34 @@ func TestSubmit(t *testing.T) {
 		{f.job(t, "r1", "score", 4, 1, plain), awsbatch.JobName("r1", "score.4", 1), "aloft-cpu", map[string]string{"VCPU": "1", "MEMORY": "2048"}, 0, "4"},
 	} {
 		id, err := f.d.Submit(ctx, c.job)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if id == "" || id == awsbatch.RejectedJobID {
-			t.Fatalf("%s: job id %q", c.name, id)
-		}
+		require.NoError(t, err)
+		require.Falsef(t, id == "" || id == awsbatch.RejectedJobID, "%s: job id %q", c.name, id)
 		all := f.submits(t)
 		s := all[len(all)-1]
-		if s.JobName != c.name || s.JobQueue != c.queue {
-			t.Errorf("%s: name %q queue %q, want queue %q", c.name, s.JobName, s.JobQueue, c.queue)
-		}
-		if got := s.resources(); !equalMaps(got, c.resources) {
-			t.Errorf("%s: resources %v, want %v", c.name, got, c.resources)
-		}
-		if want := []string{"--store", "s3://aloft-test-bucket", "--attempt", c.job.Prefix}; !slices.Equal(s.ContainerOverrides.Command, want) {
-			t.Errorf("%s: command %q, want %q", c.name, s.ContainerOverrides.Command, want)
-		}
-		if c.timeout == 0 && s.Timeout != nil || c.timeout != 0 && (s.Timeout == nil || s.Timeout.AttemptDurationSeconds != c.timeout) {
-			t.Errorf("%s: timeout %+v, want %d", c.name, s.Timeout, c.timeout)
-		}
+		assert.Falsef(t, s.JobName != c.name || s.JobQueue != c.queue, "%s: name %q queue %q, want queue %q", c.name, s.JobName, s.JobQueue, c.queue)
+		got := s.resources()
+		assert.Falsef(t, !equalMaps(got, c.resources), "%s: resources %v, want %v", c.name, got, c.resources)
+		assert.Equalf(t, []string{"--store", "s3://aloft-test-bucket", "--attempt", c.job.Prefix}, s.ContainerOverrides.Command, "%s: command", c.name)
+		assert.Falsef(t, c.timeout == 0 && s.Timeout != nil || c.timeout != 0 && (s.Timeout == nil || s.Timeout.AttemptDurationSeconds != c.timeout), "%s: timeout %+v, want %d", c.name, s.Timeout, c.timeout)
 		rs := s.RetryStrategy
-		if rs.Attempts != 3 || len(rs.EvaluateOnExit) != 2 ||
+		assert.Falsef(t, rs.Attempts != 3 || len(rs.EvaluateOnExit) != 2 ||
 			rs.EvaluateOnExit[0].OnStatusReason != "Host EC2*" || rs.EvaluateOnExit[0].Action != "RETRY" ||
-			rs.EvaluateOnExit[1].OnReason != "*" || rs.EvaluateOnExit[1].Action != "EXIT" {
-			t.Errorf("%s: retry strategy %+v", c.name, rs)
-		}
+			rs.EvaluateOnExit[1].OnReason != "*" || rs.EvaluateOnExit[1].Action != "EXIT", "%s: retry strategy %+v", c.name, rs)
 		wantTags := map[string]string{
 			"aloft:project": "flights", "aloft:domain": "staging", "aloft:execution": "r1",
-			"aloft:node": c.job.Node, "aloft:attempt": fmt.Sprint(c.job.Attempt),
+			"aloft:node": c.job.Node, "aloft:attempt": fmt.Sprint(c.job.Attempt), "aloft:managed": "true",
 		}
 		if c.item != "" {
 			wantTags["aloft:item"] = c.item
 		}
-		if !equalMaps(s.Tags, wantTags) || !s.PropagateTags {
-			t.Errorf("%s: tags %v (propagate %v), want %v", c.name, s.Tags, s.PropagateTags, wantTags)
-		}
-		if s.ArrayProperties != nil {
-			t.Errorf("%s: array properties on a single job", c.name)
-		}
+		assert.Falsef(t, !equalMaps(s.Tags, wantTags) || !s.PropagateTags, "%s: tags %v (propagate %v), want %v", c.name, s.Tags, s.PropagateTags, wantTags)
+		assert.Falsef(t, s.ArrayProperties != nil, "%s: array properties on a single job", c.name)
 	}
 
 	// Two job definitions: the image on Fargate, and on EC2 for the GPU
 	// task; each looked up once, registered once, then reused.
 	regs := f.srv.Requests("RegisterJobDefinition")
-	if len(regs) != 2 || len(f.srv.Requests("DescribeJobDefinitions")) != 2 {
-		t.Fatalf("%d registrations, %d lookups; want 2 and 2", len(regs), len(f.srv.Requests("DescribeJobDefinitions")))
-	}
+	require.Falsef(t, len(regs) != 2 || len(f.srv.Requests("DescribeJobDefinitions")) != 2, "%d registrations, %d lookups; want 2 and 2", len(regs), len(f.srv.Requests("DescribeJobDefinitions")))
 	var fargate, ec2 struct {
 		JobDefinitionName    string
 		Type                 string
@@ -223,49 +199,31 @@ func TestSubmit(t *testing.T) {
 			Command                             []string
 		}
 	}
-	if err := json.Unmarshal(regs[0].Body, &fargate); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(regs[1].Body, &ec2); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(regs[0].Body, &fargate))
+	require.NoError(t, json.Unmarshal(regs[1].Body, &ec2))
 	fc := fargate.ContainerProperties
-	if fargate.JobDefinitionName != awsbatch.JobDefinitionName(f.cfg, plain.Image, "FARGATE") ||
+	assert.Falsef(t, fargate.JobDefinitionName != awsbatch.JobDefinitionName(f.cfg, plain.Image, "FARGATE") ||
 		!slices.Equal(fargate.PlatformCapabilities, []string{"FARGATE"}) || fargate.Type != "container" ||
 		fc.Image != plain.Image || fc.JobRoleArn != f.cfg.JobRoleARN || fc.ExecutionRoleArn != f.cfg.ExecutionRoleARN ||
 		fc.FargatePlatformConfiguration == nil || fc.FargatePlatformConfiguration.PlatformVersion != "LATEST" ||
-		fc.NetworkConfiguration == nil || fc.NetworkConfiguration.AssignPublicIp != "ENABLED" || fc.Command != nil {
-		t.Errorf("Fargate definition %+v", fargate)
-	}
-	if !slices.Equal(ec2.PlatformCapabilities, []string{"EC2"}) || ec2.ContainerProperties.FargatePlatformConfiguration != nil ||
-		ec2.JobDefinitionName == fargate.JobDefinitionName {
-		t.Errorf("EC2 definition %+v", ec2)
-	}
-	if !strings.HasPrefix(fargate.JobDefinitionName, "aloft-") || len(fargate.JobDefinitionName) != len("aloft-")+16 {
-		t.Errorf("definition name %q", fargate.JobDefinitionName)
-	}
+		fc.NetworkConfiguration == nil || fc.NetworkConfiguration.AssignPublicIp != "ENABLED" || fc.Command != nil, "Fargate definition %+v", fargate)
+	assert.Falsef(t, !slices.Equal(ec2.PlatformCapabilities, []string{"EC2"}) || ec2.ContainerProperties.FargatePlatformConfiguration != nil ||
+		ec2.JobDefinitionName == fargate.JobDefinitionName, "EC2 definition %+v", ec2)
+	assert.Falsef(t, !strings.HasPrefix(fargate.JobDefinitionName, "aloft-") || len(fargate.JobDefinitionName) != len("aloft-")+16, "definition name %q", fargate.JobDefinitionName)
 	for _, s := range f.submits(t) {
-		if !strings.Contains(s.JobDefinition, ":job-definition/"+fargate.JobDefinitionName+":1") &&
-			!strings.Contains(s.JobDefinition, ":job-definition/"+ec2.JobDefinitionName+":1") {
-			t.Errorf("job %s runs definition %s", s.JobName, s.JobDefinition)
-		}
+		assert.Falsef(t, !strings.Contains(s.JobDefinition, ":job-definition/"+fargate.JobDefinitionName+":1") &&
+			!strings.Contains(s.JobDefinition, ":job-definition/"+ec2.JobDefinitionName+":1"), "job %s runs definition %s", s.JobName, s.JobDefinition)
 	}
 
 	// Another process (a new dispatcher) finds the definition and registers nothing.
 	d2, err := awsbatch.New(f.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d2.Submit(ctx, f.job(t, "r2", "score", -1, 1, plain)); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(f.srv.Requests("RegisterJobDefinition")); n != 2 {
-		t.Errorf("a second process registered again: %d registrations", n)
-	}
+	require.NoError(t, err)
+	_, err = d2.Submit(ctx, f.job(t, "r2", "score", -1, 1, plain))
+	require.NoError(t, err)
+	n := len(f.srv.Requests("RegisterJobDefinition"))
+	assert.Falsef(t, n != 2, "a second process registered again: %d registrations", n)
 	// Other roles make another definition.
-	if awsbatch.JobDefinitionName(f.cfg, plain.Image, "FARGATE") == awsbatch.JobDefinitionName(awsbatch.Config{JobRoleARN: "other"}, plain.Image, "FARGATE") {
-		t.Error("the job role is not part of the definition's name")
-	}
+	assert.False(t, awsbatch.JobDefinitionName(f.cfg, plain.Image, "FARGATE") == awsbatch.JobDefinitionName(awsbatch.Config{JobRoleARN: "other"}, plain.Image, "FARGATE"), "the job role is not part of the definition's name")
 }
 
 func equalMaps(a, b map[string]string) bool {
@@ -284,13 +242,10 @@ func TestSubmitOnEC2(t *testing.T) {
 	f := newFixture(t, batchtest.Options{}, func(c *awsbatch.Config) { c.Platform = "EC2"; c.Queues.Spot = "" })
 	task := task("fit", orchestrator.Resources{CPUMilli: 1500, MemoryBytes: 200 * mi})
 	task.Interruptible = true
-	if _, err := f.d.Submit(context.Background(), f.job(t, "r1", "fit", -1, 1, task)); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.d.Submit(context.Background(), f.job(t, "r1", "fit", -1, 1, task))
+	require.NoError(t, err)
 	s := f.submits(t)[0]
-	if s.JobQueue != "aloft-cpu" || !equalMaps(s.resources(), map[string]string{"VCPU": "2", "MEMORY": "200"}) {
-		t.Errorf("queue %s, resources %v", s.JobQueue, s.resources())
-	}
+	assert.Falsef(t, s.JobQueue != "aloft-cpu" || !equalMaps(s.resources(), map[string]string{"VCPU": "2", "MEMORY": "200"}), "queue %s, resources %v", s.JobQueue, s.resources())
 }
 
 func TestSubmitArray(t *testing.T) {
@@ -303,68 +258,43 @@ func TestSubmitArray(t *testing.T) {
 		jobs = append(jobs, f.job(t, "r1", "fit", i, 1, tk))
 	}
 	ids, err := f.d.SubmitArray(ctx, jobs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	subs := f.submits(t)
-	if len(subs) != 1 {
-		t.Fatalf("%d submissions, want 1", len(subs))
-	}
+	require.Falsef(t, len(subs) != 1, "%d submissions, want 1", len(subs))
 	s := subs[0]
-	if s.ArrayProperties == nil || s.ArrayProperties.Size != 3 {
-		t.Fatalf("array properties %+v", s.ArrayProperties)
-	}
+	require.Falsef(t, s.ArrayProperties == nil || s.ArrayProperties.Size != 3, "array properties %+v", s.ArrayProperties)
 	key := s.Tags["aloft:array"]
-	if want := []string{"--store", "s3://aloft-test-bucket", "--array", key}; !slices.Equal(s.ContainerOverrides.Command, want) {
-		t.Errorf("command %q, want %q", s.ContainerOverrides.Command, want)
-	}
-	if _, ok := s.Tags["aloft:attempt"]; ok || s.Tags["aloft:node"] != "fit" || s.Tags["aloft:execution"] != "r1" || s.Tags["aloft:project"] != "flights" {
-		t.Errorf("tags %v", s.Tags)
-	}
-	if s.JobName != "aloft-r1-fit-a1" || s.JobQueue != "aloft-spot" || s.resources()["MEMORY"] != "4096" {
-		t.Errorf("name %s queue %s resources %v", s.JobName, s.JobQueue, s.resources())
-	}
+	assert.Equal(t, []string{"--store", "s3://aloft-test-bucket", "--array", key}, s.ContainerOverrides.Command, "command")
+	_, ok := s.Tags["aloft:attempt"]
+	assert.Falsef(t, ok || s.Tags["aloft:node"] != "fit" || s.Tags["aloft:execution"] != "r1" || s.Tags["aloft:project"] != "flights", "tags %v", s.Tags)
+	assert.Falsef(t, s.JobName != "aloft-r1-fit-a1" || s.JobQueue != "aloft-spot" || s.resources()["MEMORY"] != "4096", "name %s queue %s resources %v", s.JobName, s.JobQueue, s.resources())
 	prefixes, err := batchrunner.ReadArrayManifest(ctx, f.bucket, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for i, j := range jobs {
-		if prefixes[i] != j.Prefix {
-			t.Errorf("manifest[%d] = %s, want %s", i, prefixes[i], j.Prefix)
-		}
-		if !strings.HasSuffix(ids[i], fmt.Sprintf(":%d", i)) || strings.TrimSuffix(ids[i], fmt.Sprintf(":%d", i)) != strings.TrimSuffix(ids[0], ":0") {
-			t.Errorf("ids %q", ids)
-		}
+		assert.Falsef(t, prefixes[i] != j.Prefix, "manifest[%d] = %s, want %s", i, prefixes[i], j.Prefix)
+		assert.Falsef(t, !strings.HasSuffix(ids[i], fmt.Sprintf(":%d", i)) || strings.TrimSuffix(ids[i], fmt.Sprintf(":%d", i)) != strings.TrimSuffix(ids[0], ":0"), "ids %q", ids)
 	}
 	// The children are jobs AWS Batch knows by those ids.
 	st, err := f.d.Describe(ctx, ids)
-	if err != nil || len(st) != 3 || st[2].ArrayIndex != 2 || st[2].Tags.ArrayKey != key {
-		t.Fatalf("describe children: %+v, %v", st, err)
-	}
+	require.Falsef(t, err != nil || len(st) != 3 || st[2].ArrayIndex != 2 || st[2].Tags.ArrayKey != key, "describe children: %+v, %v", st, err)
 
 	// Mixed attempts (retries of some items) get a name of their own.
 	retry := []batchrunner.Job{f.job(t, "r1", "fit", 0, 2, tk), f.job(t, "r1", "fit", 2, 3, tk)}
-	if _, err := f.d.SubmitArray(ctx, retry); err != nil {
-		t.Fatal(err)
-	}
-	if s := f.submits(t)[1]; !strings.HasPrefix(s.JobName, "aloft-r1-fit-array-") || s.ArrayProperties.Size != 2 {
-		t.Errorf("mixed attempts: %s %+v", s.JobName, s.ArrayProperties)
-	}
+	_, err = f.d.SubmitArray(ctx, retry)
+	require.NoError(t, err)
+	s = f.submits(t)[1]
+	assert.Falsef(t, !strings.HasPrefix(s.JobName, "aloft-r1-fit-array-") || s.ArrayProperties.Size != 2, "mixed attempts: %s %+v", s.JobName, s.ArrayProperties)
 
 	// One job is a single job.
 	one, err := f.d.SubmitArray(ctx, []batchrunner.Job{f.job(t, "r1", "fit", 5, 1, tk)})
-	if err != nil || len(one) != 1 || strings.Contains(one[0], ":") {
-		t.Fatalf("single: %q, %v", one, err)
-	}
-	if s := f.submits(t)[2]; s.ArrayProperties != nil || s.Tags["aloft:item"] != "5" {
-		t.Errorf("single: %+v", s)
-	}
+	require.Falsef(t, err != nil || len(one) != 1 || strings.Contains(one[0], ":"), "single: %q, %v", one, err)
+	s = f.submits(t)[2]
+	assert.Falsef(t, s.ArrayProperties != nil || s.Tags["aloft:item"] != "5", "single: %+v", s)
 
 	// Jobs of different nodes are refused.
 	other := f.job(t, "r1", "score", 0, 1, tk)
-	if _, err := f.d.SubmitArray(ctx, []batchrunner.Job{jobs[0], other}); err == nil {
-		t.Error("jobs of two nodes in one array")
-	}
+	_, err = f.d.SubmitArray(ctx, []batchrunner.Job{jobs[0], other})
+	assert.Error(t, err, "jobs of two nodes in one array")
 }
 
 func TestSubmitRejects(t *testing.T) {
@@ -382,32 +312,23 @@ func TestSubmitRejects(t *testing.T) {
 	} {
 		j := f.job(t, "r1", c.task.Name, -1, 1, c.task)
 		id, err := f.d.Submit(ctx, j)
-		if err != nil || id != awsbatch.RejectedJobID {
-			t.Fatalf("%s: %q, %v", c.task.Name, id, err)
-		}
+		require.Falsef(t, err != nil || id != awsbatch.RejectedJobID, "%s: %q, %v", c.task.Name, id, err)
 		_, fail, err := batchrunner.ReadResult(ctx, f.bucket, j.Prefix)
-		if err != nil || fail == nil || fail.Kind != orchestrator.ErrNoRetry || !strings.Contains(fail.Message, c.want) {
-			t.Errorf("%s: %+v, %v; want a permanent failure with %q", c.task.Name, fail, err, c.want)
-		}
+		assert.Falsef(t, err != nil || fail == nil || fail.Kind != orchestrator.ErrNoRetry || !strings.Contains(fail.Message, c.want), "%s: %+v, %v; want a permanent failure with %q", c.task.Name, fail, err, c.want)
 	}
 	// An array of them rejects every item.
 	tk := task("big", orchestrator.Resources{CPUMilli: 32000})
 	jobs := []batchrunner.Job{f.job(t, "r1", "big", 0, 1, tk), f.job(t, "r1", "big", 1, 1, tk)}
 	ids, err := f.d.SubmitArray(ctx, jobs)
-	if err != nil || !slices.Equal(ids, []string{awsbatch.RejectedJobID, awsbatch.RejectedJobID}) {
-		t.Fatalf("array: %q, %v", ids, err)
-	}
-	if _, fail, _ := batchrunner.ReadResult(ctx, f.bucket, jobs[1].Prefix); fail == nil {
-		t.Error("array item 1 has no error.json")
-	}
-	if n := len(f.srv.Requests("SubmitJob")); n != 0 {
-		t.Errorf("%d SubmitJob calls for rejected attempts", n)
-	}
+	require.Falsef(t, err != nil || !slices.Equal(ids, []string{awsbatch.RejectedJobID, awsbatch.RejectedJobID}), "array: %q, %v", ids, err)
+	_, fail, _ := batchrunner.ReadResult(ctx, f.bucket, jobs[1].Prefix)
+	assert.False(t, fail == nil, "array item 1 has no error.json")
+	n := len(f.srv.Requests("SubmitJob"))
+	assert.Falsef(t, n != 0, "%d SubmitJob calls for rejected attempts", n)
 	// A missing inputs.json is our machinery's error.
 	j := batchrunner.Job{Prefix: "data/r9/x/1/", Exec: "r9", Node: "x", Item: -1, Attempt: 1, Task: task("x", orchestrator.Resources{})}
-	if _, err := f.d.Submit(ctx, j); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("no inputs.json: %v", err)
-	}
+	_, err = f.d.Submit(ctx, j)
+	assert.Falsef(t, !errors.Is(err, store.ErrNotFound), "no inputs.json: %v", err)
 }
 
 func TestSubmitThrottled(t *testing.T) {
@@ -415,43 +336,29 @@ func TestSubmitThrottled(t *testing.T) {
 	ctx := context.Background()
 	tk := task("score", orchestrator.Resources{CPUMilli: 1000, MemoryBytes: 2 << 30})
 	id, err := f.d.Submit(ctx, f.job(t, "r1", "score", -1, 1, tk))
-	if err != nil || id == "" {
-		t.Fatalf("%q, %v", id, err)
-	}
+	require.Falsef(t, err != nil || id == "", "%q, %v", id, err)
 	reqs := f.srv.Requests("SubmitJob")
-	if len(reqs) != 4 || reqs[0].Status != 429 || reqs[3].Status != 200 {
-		t.Errorf("requests %+v", reqs)
-	}
-	if len(*f.sleeps) != 3 {
-		t.Errorf("slept %v, want 3 backoffs", *f.sleeps)
-	}
+	assert.Falsef(t, len(reqs) != 4 || reqs[0].Status != 429 || reqs[3].Status != 200, "requests %+v", reqs)
+	assert.Falsef(t, len(*f.sleeps) != 3, "slept %v, want 3 backoffs", *f.sleeps)
 	for i, d := range *f.sleeps {
-		if ceiling := 100 * time.Millisecond << i; d <= 0 || d > ceiling {
-			t.Errorf("backoff %d = %v, want within (0, %v]", i, d, ceiling)
-		}
+		ceiling := 100 * time.Millisecond << i
+		assert.Falsef(t, d <= 0 || d > ceiling, "backoff %d = %v, want within (0, %v]", i, d, ceiling)
 	}
 
 	// Throttled beyond MaxRetries: a temporary *Error, nothing of the SDK's.
 	g := newFixture(t, batchtest.Options{ThrottleSubmits: 10}, func(c *awsbatch.Config) { c.MaxRetries = 2 })
 	_, err = g.d.Submit(ctx, g.job(t, "r1", "score", -1, 1, tk))
 	var e *awsbatch.Error
-	if !errors.As(err, &e) || !e.Temporary() || !e.Throttled() || e.Code != "TooManyRequestsException" || e.Status != 429 {
-		t.Fatalf("%v (%#v)", err, e)
-	}
-	if n := len(g.srv.Requests("SubmitJob")); n != 3 {
-		t.Errorf("%d calls, want 3", n)
-	}
+	require.Falsef(t, !errors.As(err, &e) || !e.Temporary() || !e.Throttled() || e.Code != "TooManyRequestsException" || e.Status != 429, "%v (%#v)", err, e)
+	n := len(g.srv.Requests("SubmitJob"))
+	assert.Falsef(t, n != 3, "%d calls, want 3", n)
 	// A client error (here a tag value over 256 characters) is not retried.
 	h := newFixture(t, batchtest.Options{}, nil)
 	long := &batchrunner.Attempt{Project: strings.Repeat("p", 300), Domain: "d", Exec: "r1", Node: "score", Item: -1, Attempt: 1, Task: *tk}
 	prefix, err := batchrunner.WriteAttempt(ctx, h.bucket, long)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = h.d.Submit(ctx, batchrunner.Job{Prefix: prefix, Exec: "r1", Node: "score", Item: -1, Attempt: 1, Task: tk})
-	if !errors.As(err, &e) || e.Code != "ClientException" || e.Temporary() || len(*h.sleeps) != 0 {
-		t.Errorf("client error: %v after %v", err, *h.sleeps)
-	}
+	assert.Falsef(t, !errors.As(err, &e) || e.Code != "ClientException" || e.Temporary() || len(*h.sleeps) != 0, "client error: %v after %v", err, *h.sleeps)
 }
 
 func TestSubmitRateLimit(t *testing.T) {
@@ -462,18 +369,15 @@ func TestSubmitRateLimit(t *testing.T) {
 	for i := range 6 {
 		jobs = append(jobs, f.job(t, "r1", "score", i, 1, tk))
 	}
-	if _, err := f.d.Submit(ctx, jobs[0]); err != nil { // registers the definition
-		t.Fatal(err)
-	}
+	_, err := f.d.Submit(ctx, jobs[0]) // registers the definition
+	require.NoError(t, err)
 	start := time.Now()
 	for _, j := range jobs[1:] {
-		if _, err := f.d.Submit(ctx, j); err != nil {
-			t.Fatal(err)
-		}
+		_, err := f.d.Submit(ctx, j)
+		require.NoError(t, err)
 	}
-	if el := time.Since(start); el < 80*time.Millisecond {
-		t.Errorf("5 submissions at 50/s took %v", el)
-	}
+	el := time.Since(start)
+	assert.Falsef(t, el < 80*time.Millisecond, "5 submissions at 50/s took %v", el)
 }
 
 func TestCancelAndDescribe(t *testing.T) {
@@ -481,44 +385,32 @@ func TestCancelAndDescribe(t *testing.T) {
 	ctx := context.Background()
 	tk := task("score", orchestrator.Resources{})
 	id, err := f.d.Submit(ctx, f.job(t, "r1", "score", -1, 1, tk))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	st, err := f.d.Describe(ctx, []string{id})
-	if err != nil || len(st) != 1 || st[0].Outcome().State != awsbatch.Waiting || st[0].Tags.Attempt != 1 {
-		t.Fatalf("before cancel: %+v, %v", st, err)
-	}
-	if err := f.d.Cancel(ctx, id); err != nil {
-		t.Fatal(err)
-	}
+	require.Falsef(t, err != nil || len(st) != 1 || st[0].Outcome().State != awsbatch.Waiting || st[0].Tags.Attempt != 1, "before cancel: %+v, %v", st, err)
+	err = f.d.Cancel(ctx, id)
+	require.NoError(t, err)
 	var term struct{ JobID, Reason string }
 	reqs := f.srv.Requests("TerminateJob")
-	if len(reqs) != 1 || json.Unmarshal(reqs[0].Body, &term) != nil || term.JobID != id || term.Reason != awsbatch.CancelReason {
-		t.Fatalf("terminate requests %+v", reqs)
-	}
+	require.Falsef(t, len(reqs) != 1 || json.Unmarshal(reqs[0].Body, &term) != nil || term.JobID != id || term.Reason != awsbatch.CancelReason, "terminate requests %+v", reqs)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		st, err = f.d.Describe(ctx, []string{id})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if st[0].Status == "FAILED" || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if o := st[0].Outcome(); o.State != awsbatch.Failed || o.Kind != orchestrator.ErrSystem || o.Message != "cancelled" {
-		t.Errorf("after cancel: %+v %+v", st[0], o)
-	}
+	o := st[0].Outcome()
+	assert.Falsef(t, o.State != awsbatch.Failed || o.Kind != orchestrator.ErrSystem || o.Message != "cancelled", "after cancel: %+v %+v", st[0], o)
 	// Unknown and finished jobs, and rejected attempts, are fine.
 	for _, id := range []string{id, "00000000-0000-4000-8000-000000000000", awsbatch.RejectedJobID} {
-		if err := f.d.Cancel(ctx, id); err != nil {
-			t.Errorf("cancel %s: %v", id, err)
-		}
+		err := f.d.Cancel(ctx, id)
+		assert.Falsef(t, err != nil, "cancel %s: %v", id, err)
 	}
-	if n := len(f.srv.Requests("TerminateJob")); n != 3 {
-		t.Errorf("%d TerminateJob calls, want 3 (none for the rejected id)", n)
-	}
+	n := len(f.srv.Requests("TerminateJob"))
+	assert.Falsef(t, n != 3, "%d TerminateJob calls, want 3 (none for the rejected id)", n)
 }
 
 func TestDescribePages(t *testing.T) {
@@ -528,9 +420,7 @@ func TestDescribePages(t *testing.T) {
 	var known []string
 	for i := range 3 {
 		id, err := f.d.Submit(ctx, f.job(t, "r1", "score", i, 1, tk))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		known = append(known, id)
 	}
 	ids := []string{known[0], awsbatch.RejectedJobID}
@@ -539,29 +429,20 @@ func TestDescribePages(t *testing.T) {
 	}
 	ids = append(ids, known[1:]...)
 	st, err := f.d.Describe(ctx, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(st) != 3 {
-		t.Errorf("%d statuses, want 3", len(st))
-	}
+	require.NoError(t, err)
+	assert.Falsef(t, len(st) != 3, "%d statuses, want 3", len(st))
 	reqs := f.srv.Requests("DescribeJobs")
-	if len(reqs) != 3 {
-		t.Fatalf("%d DescribeJobs calls, want 3", len(reqs))
-	}
+	require.Falsef(t, len(reqs) != 3, "%d DescribeJobs calls, want 3", len(reqs))
 	for i, want := range []int{100, 100, 33} {
 		var in struct{ Jobs []string }
-		if err := json.Unmarshal(reqs[i].Body, &in); err != nil || len(in.Jobs) != want {
-			t.Errorf("call %d: %d ids, want %d", i, len(in.Jobs), want)
-		}
+		err := json.Unmarshal(reqs[i].Body, &in)
+		assert.Falsef(t, err != nil || len(in.Jobs) != want, "call %d: %d ids, want %d", i, len(in.Jobs), want)
 	}
 }
 
 func TestNewRejects(t *testing.T) {
 	bucket, err := dirstore.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ok := awsbatch.Config{Client: client("http://127.0.0.1:1"), Bucket: bucket, Store: "s3://b", Queues: awsbatch.Queues{CPU: "q"}, ExecutionRoleARN: "arn"}
 	for _, c := range []struct {
 		edit func(*awsbatch.Config)
@@ -576,13 +457,11 @@ func TestNewRejects(t *testing.T) {
 	} {
 		cfg := ok
 		c.edit(&cfg)
-		if _, err := awsbatch.New(cfg); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%v, want %q", err, c.want)
-		}
+		_, err := awsbatch.New(cfg)
+		assert.Falsef(t, err == nil || !strings.Contains(err.Error(), c.want), "%v, want %q", err, c.want)
 	}
 	ec2 := ok
 	ec2.Platform, ec2.ExecutionRoleARN = "EC2", ""
-	if _, err := awsbatch.New(ec2); err != nil {
-		t.Errorf("EC2 without an execution role: %v", err)
-	}
+	_, err = awsbatch.New(ec2)
+	assert.Falsef(t, err != nil, "EC2 without an execution role: %v", err)
 }

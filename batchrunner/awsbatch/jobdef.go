@@ -21,23 +21,41 @@ type jobDefinition struct {
 	JobRoleARN       string `json:"job_role_arn"`
 	ExecutionRoleARN string `json:"execution_role_arn"`
 	Platform         string `json:"platform"`
+	// PublicIP is the Fargate networkConfiguration.assignPublicIp (empty
+	// on EC2); LogGroup the awslogs group (empty: Batch's default group).
+	PublicIP string `json:"public_ip,omitempty"`
+	LogGroup string `json:"log_group,omitempty"`
 }
 
-// name is "aloft-" and 16 hex digits of the SHA-256 of the definition's
-// canonical JSON (fixed field order, no whitespace).
-func (j jobDefinition) name() string {
+// definition is the job definition for image on platform with cfg's roles,
+// network and log settings.
+func (cfg Config) definition(image, platform string) jobDefinition {
+	j := jobDefinition{Image: image, Entrypoint: runnerContract, JobRoleARN: cfg.JobRoleARN,
+		ExecutionRoleARN: cfg.ExecutionRoleARN, Platform: platform, LogGroup: cfg.LogGroup}
+	if platform == Fargate {
+		j.PublicIP = cfg.AssignPublicIP
+	}
+	return j
+}
+
+// name is prefix (Config.JobDefinitionPrefix) and 16 hex digits of the
+// SHA-256 of the definition's canonical JSON (fixed field order, no
+// whitespace).
+func (j jobDefinition) name(prefix string) string {
 	b, err := json.Marshal(j)
 	if err != nil {
 		panic(err) // strings only: cannot fail
 	}
 	sum := sha256.Sum256(b)
-	return "aloft-" + hex.EncodeToString(sum[:8])
+	return prefix + hex.EncodeToString(sum[:8])
 }
 
 // JobDefinitionName is the name of the job definition the dispatcher uses
-// for image on platform with cfg's roles.
+// for image on platform with cfg's roles and settings (cfg as New fills it
+// in: an empty prefix means DefaultJobDefinitionPrefix).
 func JobDefinitionName(cfg Config, image, platform string) string {
-	return jobDefinition{Image: image, Entrypoint: runnerContract, JobRoleARN: cfg.JobRoleARN, ExecutionRoleARN: cfg.ExecutionRoleARN, Platform: platform}.name()
+	cfg = cfg.withNameDefaults()
+	return cfg.definition(image, platform).name(cfg.JobDefinitionPrefix)
 }
 
 // definitionARN returns the ARN of the active job definition for image on
@@ -45,8 +63,8 @@ func JobDefinitionName(cfg Config, image, platform string) string {
 // this process needs it. Two processes registering the same definition at
 // once make two identical revisions, which is harmless.
 func (d *Dispatcher) definitionARN(ctx context.Context, image, platform string) (string, error) {
-	def := jobDefinition{Image: image, Entrypoint: runnerContract, JobRoleARN: d.cfg.JobRoleARN, ExecutionRoleARN: d.cfg.ExecutionRoleARN, Platform: platform}
-	name := def.name()
+	def := d.cfg.definition(image, platform)
+	name := def.name(d.cfg.JobDefinitionPrefix)
 
 	d.mu.Lock()
 	if arn, ok := d.defs[name]; ok {
@@ -132,7 +150,13 @@ func (d *Dispatcher) registerJobDefinition(ctx context.Context, name string, def
 	}
 	if def.Platform == Fargate {
 		props.FargatePlatformConfiguration = &types.FargatePlatformConfiguration{PlatformVersion: aws.String("LATEST")}
-		props.NetworkConfiguration = &types.NetworkConfiguration{AssignPublicIp: types.AssignPublicIpEnabled}
+		props.NetworkConfiguration = &types.NetworkConfiguration{AssignPublicIp: types.AssignPublicIp(def.PublicIP)}
+	}
+	if def.LogGroup != "" {
+		props.LogConfiguration = &types.LogConfiguration{
+			LogDriver: types.LogDriverAwslogs,
+			Options:   map[string]string{"awslogs-group": def.LogGroup},
+		}
 	}
 	in := &batch.RegisterJobDefinitionInput{
 		JobDefinitionName:    aws.String(name),
@@ -140,7 +164,7 @@ func (d *Dispatcher) registerJobDefinition(ctx context.Context, name string, def
 		PlatformCapabilities: []types.PlatformCapability{types.PlatformCapability(def.Platform)},
 		ContainerProperties:  props,
 		PropagateTags:        aws.Bool(true),
-		Tags:                 map[string]string{"aloft:managed": "true"},
+		Tags:                 map[string]string{TagManaged: d.cfg.ManagedTag},
 	}
 	var out *batch.RegisterJobDefinitionOutput
 	err := d.call(ctx, "register job definition "+name, false, func(ctx context.Context) error {

@@ -52,6 +52,9 @@ type Options struct {
 
 	Now      func() time.Time
 	NewJobID func() string // default "local-" and 12 random hex digits
+	// ProcRoot is where the proc file system is, for the process
+	// identities in claims and Liveness; default /proc.
+	ProcRoot string
 }
 
 // Executor runs attempts on this machine, never starting a job whose
@@ -65,6 +68,8 @@ type Executor struct {
 	dkr *dockerConfig // nil: process mode
 	// scratch recycles the attempts' scratch directories (process mode).
 	scratch *batchrunner.ScratchPool
+	proc    batchrunner.ProcFS
+	self    *batchrunner.ProcessID // recorded in claims (process mode)
 
 	mu      sync.Mutex
 	free    capacity
@@ -124,7 +129,9 @@ func New(st store.Store, opt Options) (*Executor, error) {
 		log:     &lockedWriter{w: opt.Log},
 		jobs:    make(map[string]*job),
 		scratch: batchrunner.NewScratchPool(),
+		proc:    batchrunner.ProcFS{Root: opt.ProcRoot},
 	}
+	e.self = selfProcess(e.proc)
 	e.total = capacity{slots: opt.MaxParallel, cpu: opt.CPUMilli, mem: opt.MemoryBytes, gpus: append([]int(nil), opt.GPUs...)}
 	e.free = e.total
 	e.free.gpus = append([]int(nil), opt.GPUs...)
@@ -282,7 +289,7 @@ func (e *Executor) runJob(ctx context.Context, j *job) {
 	} else {
 		err = batchrunner.Run(ctx, withoutSync(e.st), j.spec.Prefix, batchrunner.RunOptions{
 			JobID: j.id, Attempt: j.spec.Spec, WorkDir: e.opt.WorkDir, Scratch: e.scratch, Log: out, GPUs: j.gpus, Env: e.opt.Env,
-			HTTPClient: e.opt.HTTPClient, Now: e.opt.Now, Memory: e.opt.Memory,
+			HTTPClient: e.opt.HTTPClient, Now: e.opt.Now, Memory: e.opt.Memory, Process: e.self,
 		})
 	}
 	if err != nil {

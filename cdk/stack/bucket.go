@@ -2,6 +2,7 @@ package stack
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -15,8 +16,12 @@ const (
 
 // newBucket is the bucket that holds all of aloft's state ("the bucket is
 // the API"): S3-managed encryption (no KMS key to pay for), public access
-// blocked, TLS enforced, EventBridge notifications on.
-func newBucket(st awscdk.Stack, p Props) awss3.Bucket {
+// blocked, TLS enforced, EventBridge notifications on. With ExistingBucket
+// it adopts the bucket a destroyed stack retained instead.
+func newBucket(st awscdk.Stack, p Props) awss3.IBucket {
+	if p.ExistingBucket != "" {
+		return adoptBucket(st, p)
+	}
 	rules := []*awss3.LifecycleRule{
 		{
 			Id:         jsii.String("expire-tmp"),
@@ -34,6 +39,9 @@ func newBucket(st awscdk.Stack, p Props) awss3.Bucket {
 			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
 			ExpiredObjectDeleteMarker:   jsii.Bool(true),
 		})
+	}
+	if r := dataLifecycle(p); r != nil {
+		rules = append(rules, r)
 	}
 	props := &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
@@ -54,5 +62,46 @@ func newBucket(st awscdk.Stack, p Props) awss3.Bucket {
 	// function and a role allowed s3:PutBucketNotification on "*").
 	cfn := b.Node().DefaultChild().(awss3.CfnBucket)
 	cfn.AddPropertyOverride(jsii.String("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled"), true)
+	return b
+}
+
+// dataLifecycle is the opt-in rule for data/ (task outputs): to
+// Intelligent-Tiering after DataTieringDays, deleted after DataExpireDays.
+// The catalog may still name an expired object: a cache lookup checks
+// that every output exists with its recorded size and treats a missing
+// one as a miss (Decision 23), so the task simply runs again.
+func dataLifecycle(p Props) *awss3.LifecycleRule {
+	if p.DataExpireDays == 0 && p.DataTieringDays == 0 {
+		return nil
+	}
+	r := &awss3.LifecycleRule{Id: jsii.String("data-lifecycle"), Prefix: jsii.String(prefixData)}
+	if p.DataTieringDays > 0 {
+		r.Transitions = &[]*awss3.Transition{{
+			StorageClass:    awss3.StorageClass_INTELLIGENT_TIERING(),
+			TransitionAfter: awscdk.Duration_Days(jsii.Number(float64(p.DataTieringDays))),
+		}}
+	}
+	if p.DataExpireDays > 0 {
+		r.Expiration = awscdk.Duration_Days(jsii.Number(float64(p.DataExpireDays)))
+	}
+	return r
+}
+
+// adoptBucket uses a retained bucket by name. It keeps the encryption,
+// public access block, notifications and lifecycle it was created with;
+// the stack owns only a new TLS-only bucket policy (CloudFormation deleted
+// the old one with the old stack).
+func adoptBucket(st awscdk.Stack, p Props) awss3.IBucket {
+	b := awss3.Bucket_FromBucketName(st, jsii.String("Bucket"), jsii.String(p.ExistingBucket))
+	policy := awss3.NewBucketPolicy(st, jsii.String("AdoptedBucketPolicy"), &awss3.BucketPolicyProps{
+		Bucket: b, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	policy.Document().AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("s3:*"),
+		Resources:  &[]*string{b.BucketArn(), b.ArnForObjects(jsii.String("*"))},
+		Conditions: &map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+	}))
 	return b
 }

@@ -100,6 +100,15 @@ func (r resolver) named(p map[string]any, key, id string) string {
 	return name
 }
 
+// nameOr is the literal property key of a resource, or its logical id
+// when CloudFormation generates the name.
+func (r resolver) nameOr(p map[string]any, key, id string) string {
+	if name, ok := p[key].(string); ok {
+		return name
+	}
+	return id
+}
+
 func (r resolver) ref(id string) any {
 	r.t.Helper()
 	switch id {
@@ -125,9 +134,13 @@ func (r resolver) ref(id string) any {
 	case "AWS::Batch::JobQueue":
 		return fmt.Sprintf("arn:aws:batch:%s:%s:job-queue/%s", testRegion, testAccount, r.named(p, "JobQueueName", id))
 	case "AWS::ECR::Repository":
-		return r.named(p, "RepositoryName", id)
+		return r.nameOr(p, "RepositoryName", id)
 	case "AWS::Logs::LogGroup":
-		return r.named(p, "LogGroupName", id)
+		return r.nameOr(p, "LogGroupName", id)
+	case "AWS::SNS::Topic":
+		return fmt.Sprintf("arn:aws:sns:%s:%s:%s", testRegion, testAccount, id)
+	case "AWS::Events::Rule":
+		return id
 	case "AWS::IAM::Role", "AWS::Batch::ComputeEnvironment", "AWS::EC2::Subnet", "AWS::EC2::VPC", "AWS::EC2::SecurityGroup":
 		return "ref:" + id
 	}
@@ -157,9 +170,9 @@ func (r resolver) getAtt(id, attr string) any {
 	case "AWS::IAM::Role.Arn":
 		return fmt.Sprintf("arn:aws:iam::%s:role/%s", testAccount, id)
 	case "AWS::ECR::Repository.Arn":
-		return arn("ecr", "repository/"+r.named(p, "RepositoryName", id))
+		return arn("ecr", "repository/"+r.nameOr(p, "RepositoryName", id))
 	case "AWS::Logs::LogGroup.Arn":
-		return arn("logs", "log-group:"+r.named(p, "LogGroupName", id)+":*")
+		return arn("logs", "log-group:"+r.nameOr(p, "LogGroupName", id)+":*")
 	case "AWS::Events::Rule.Arn":
 		return arn("events", "rule/"+id)
 	}

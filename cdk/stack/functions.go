@@ -23,10 +23,12 @@ const (
 )
 
 type functionDeps struct {
-	bucket  awss3.Bucket
-	queues  queues
-	compute compute
-	roles   taskRoles
+	bucket   awss3.IBucket
+	queues   queues
+	compute  compute
+	roles    taskRoles
+	taskLogs awslogs.ILogGroup
+	topics   topics
 }
 
 type functions struct {
@@ -51,11 +53,12 @@ type fnSpec struct {
 }
 
 // newFunction makes a provided.al2023 arm64 function with its own role
-// (allowed to write only its own log group) and log group.
+// (allowed to write only its own log group) and log group. The log group's
+// name is generated, so a group retained by a destroyed stack never
+// blocks a redeploy.
 func newFunction(st awscdk.Stack, p Props, s fnSpec, deadLetters awslambda.FunctionProps) awslambda.Function {
 	fnName := p.name(s.name)
 	logs := awslogs.NewLogGroup(st, jsii.String(s.id+"Logs"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String("/aws/lambda/" + fnName),
 		Retention:     retention[p.LogRetentionDays],
 		RemovalPolicy: p.removal(),
 	})
@@ -99,29 +102,36 @@ func newFunctions(st awscdk.Stack, p Props, d functionDeps) functions {
 	registrar := newFunction(st, p, fnSpec{
 		id: "RegistrarFunction", name: "registrar", timeout: RegistrarTimeoutSeconds, memoryMB: RegistrarMemoryMB,
 		env: map[string]*string{
-			"ALOFT_STORE":       store,
-			"ALOFT_TRIGGER_ARN": trigger.FunctionArn(),
-			"ALOFT_RULE_PREFIX": jsii.String(p.RulePrefix()),
+			"ALOFT_STORE":          store,
+			"ALOFT_TRIGGER_ARN":    trigger.FunctionArn(),
+			"ALOFT_RULE_PREFIX":    jsii.String(p.RulePrefix()),
+			"ALOFT_EVENTS_DLQ_ARN": d.queues.events.QueueArn(),
 		},
 	}, async)
 	list(d.bucket, registrar)
 	access(d.bucket, registrar, s3Read, prefixRegistry)
 	grantRuleManagement(st, p, registrar)
-	allowScheduleRules(st, p, trigger)
+	allowScheduleRules(st, p, trigger, d.queues)
 
 	// advance is driven by SQS, so its failures are the queue's redrive;
 	// the sweep's failures need nothing: the next sweep comes in a minute.
 	advance := newFunction(st, p, fnSpec{
 		id: "AdvanceFunction", name: "advance", timeout: AdvanceTimeoutSeconds, memoryMB: AdvanceMemoryMB,
 		env: map[string]*string{
-			"ALOFT_STORE":              store,
-			"ALOFT_QUEUE_URL":          d.queues.advance.QueueUrl(),
-			"ALOFT_JOB_QUEUE_CPU":      d.compute.cpu.JobQueueArn(),
-			"ALOFT_JOB_QUEUE_SPOT":     d.compute.spot.JobQueueArn(),
-			"ALOFT_JOB_QUEUE_GPU":      d.compute.gpu.JobQueueArn(),
-			"ALOFT_JOB_ROLE_ARN":       d.roles.job.RoleArn(),
-			"ALOFT_EXECUTION_ROLE_ARN": d.roles.execution.RoleArn(),
-			"ALOFT_PLATFORM":           jsii.String("FARGATE"),
+			"ALOFT_STORE":                 store,
+			"ALOFT_QUEUE_URL":             d.queues.advance.QueueUrl(),
+			"ALOFT_JOB_QUEUE_CPU":         d.compute.cpu.JobQueueArn(),
+			"ALOFT_JOB_QUEUE_SPOT":        d.compute.spot.JobQueueArn(),
+			"ALOFT_JOB_QUEUE_GPU":         d.compute.gpu.JobQueueArn(),
+			"ALOFT_JOB_QUEUE_GPU_SPOT":    d.compute.gpuSpot.JobQueueArn(),
+			"ALOFT_JOB_ROLE_ARN":          d.roles.job.RoleArn(),
+			"ALOFT_EXECUTION_ROLE_ARN":    d.roles.execution.RoleArn(),
+			"ALOFT_PLATFORM":              jsii.String("FARGATE"),
+			"ALOFT_ASSIGN_PUBLIC_IP":      jsii.String(p.publicIP()),
+			"ALOFT_TASK_LOG_GROUP":        d.taskLogs.LogGroupName(),
+			"ALOFT_JOB_DEFINITION_PREFIX": jsii.String(p.JobDefinitionPrefix()),
+			"ALOFT_MANAGED_TAG":           jsii.String(p.StackName),
+			"ALOFT_NOTIFY_TOPIC_ARN":      d.topics.notify.TopicArn(),
 		},
 	}, awslambda.FunctionProps{RetryAttempts: jsii.Number(0)})
 	list(d.bucket, advance)
@@ -130,7 +140,8 @@ func newFunctions(st awscdk.Stack, p Props, d functionDeps) functions {
 	access(d.bucket, advance, s3Write, prefixExecutions, prefixIndex, prefixActive, prefixData, prefixCatalog)
 	access(d.bucket, advance, s3Delete, prefixActive)
 	d.queues.advance.GrantSendMessages(advance) // delayed wake-ups
-	grantBatch(st, advance, d.compute, d.roles)
+	grantBatch(st, p, advance, d.compute, d.roles)
+	grantNotify(st, advance, d.topics)
 	advance.AddEventSource(awslambdaeventsources.NewSqsEventSource(d.queues.advance, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(AdvanceBatchSize),
 		MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(AdvanceBatchingWindowSeconds)),
@@ -164,42 +175,78 @@ func grantRuleManagement(st awscdk.Stack, p Props, registrar awslambda.Function)
 	}))
 }
 
-// allowScheduleRules lets the registrar's rules invoke trigger: the
-// permission is granted once here, for every rule with the prefix, so the
-// registrar needs no lambda:AddPermission.
-func allowScheduleRules(st awscdk.Stack, p Props, trigger awslambda.Function) {
+// allowScheduleRules lets the registrar's rules invoke trigger, and send
+// what they could not deliver to the events dead-letter queue: granted
+// once here, for every rule with the prefix, so the registrar needs no
+// lambda:AddPermission and no queue policy edits.
+func allowScheduleRules(st awscdk.Stack, p Props, trigger awslambda.Function, q queues) {
+	events := awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)
 	trigger.AddPermission(jsii.String("ScheduleRules"), &awslambda.Permission{
-		Principal:     awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+		Principal:     events,
 		Action:        jsii.String("lambda:InvokeFunction"),
 		SourceArn:     ruleArn(st, p),
 		SourceAccount: st.Account(),
 	})
+	q.events.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("ScheduleRuleDeadLetters"),
+		Principals: &[]awsiam.IPrincipal{events},
+		Actions:    jsii.Strings("sqs:SendMessage"),
+		Resources:  &[]*string{q.events.QueueArn()},
+		Conditions: &map[string]any{"ArnLike": map[string]any{"aws:SourceArn": ruleArn(st, p)}},
+	}))
 }
 
-// grantBatch lets advance submit to, describe and cancel jobs on aloft's
-// job queues with aloft's job definitions, and pass only the two task
-// roles. The Describe and List actions have no resource scope in IAM.
-func grantBatch(st awscdk.Stack, advance awslambda.Function, c compute, roles taskRoles) {
+// grantNotify lets advance publish to the notification topic and put
+// events on the account's default bus (Decision 26's sns and eventbridge
+// targets), nothing else.
+func grantNotify(st awscdk.Stack, advance awslambda.Function, t topics) {
+	t.notify.GrantPublish(advance)
+	advance.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("events:PutEvents"),
+		Resources: &[]*string{st.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("events"), Resource: jsii.String("event-bus"), ResourceName: jsii.String("default"),
+		})},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"events:source": "aloft"}},
+	}))
+}
+
+// grantBatch lets advance submit to aloft's job queues with this stack's
+// job definitions, stop only jobs tagged aloft:managed with the stack's
+// name, and pass only the two task roles, only to Batch and ECS tasks. The
+// Describe and List actions have no resource scope in IAM.
+func grantBatch(st awscdk.Stack, p Props, advance awslambda.Function, c compute, roles taskRoles) {
 	batchArn := func(resource, name string) *string {
 		return st.FormatArn(&awscdk.ArnComponents{
 			Service: jsii.String("batch"), Resource: jsii.String(resource), ResourceName: jsii.String(name),
 		})
 	}
-	jobDefs := batchArn("job-definition", JobDefinitionPrefix+"*")
+	jobDefs := batchArn("job-definition", p.JobDefinitionPrefix()+"*")
 	jobs := batchArn("job", "*")
 	submitTo := []*string{jobDefs}
 	for _, q := range c.queues() {
 		submitTo = append(submitTo, q.JobQueueArn())
 	}
-	add := func(resources []*string, actions ...string) {
-		advance.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions: jsii.Strings(actions...), Resources: &resources,
-		}))
+	add := func(resources []*string, conditions map[string]any, actions ...string) {
+		props := &awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: &resources}
+		if conditions != nil {
+			props.Conditions = &conditions
+		}
+		advance.AddToRolePolicy(awsiam.NewPolicyStatement(props))
 	}
-	add(submitTo, "batch:SubmitJob")
-	add([]*string{jobDefs}, "batch:RegisterJobDefinition")
-	add([]*string{jobs, jobDefs}, "batch:TagResource")
-	add([]*string{jobs}, "batch:TerminateJob", "batch:CancelJob")
-	add([]*string{jsii.String("*")}, "batch:DescribeJobs", "batch:DescribeJobDefinitions", "batch:DescribeJobQueues", "batch:ListJobs")
-	add([]*string{roles.job.RoleArn(), roles.execution.RoleArn()}, "iam:PassRole")
+	managed := map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + TagManaged: p.StackName}}
+	tagging := map[string]any{"StringEquals": map[string]any{"aws:RequestTag/" + TagManaged: p.StackName}}
+	add(submitTo, nil, "batch:SubmitJob")
+	add([]*string{jobDefs}, nil, "batch:RegisterJobDefinition")
+	add([]*string{jobs, jobDefs}, tagging, "batch:TagResource")
+	add([]*string{jobs}, managed, "batch:TerminateJob", "batch:CancelJob")
+	add([]*string{jsii.String("*")}, nil, "batch:DescribeJobs", "batch:DescribeJobDefinitions", "batch:DescribeJobQueues", "batch:ListJobs")
+	add([]*string{roles.job.RoleArn(), roles.execution.RoleArn()},
+		map[string]any{"StringEquals": map[string]any{"iam:PassedToService": PassRoleServices}}, "iam:PassRole")
 }
+
+// TagManaged is the tag on every job and job definition aloft makes; its
+// value is the stack's name (ALOFT_MANAGED_TAG).
+const TagManaged = "aloft:managed"
+
+// PassRoleServices are the only services advance may pass the task roles to.
+var PassRoleServices = []string{"batch.amazonaws.com", "ecs-tasks.amazonaws.com"}

@@ -4,6 +4,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -22,9 +23,6 @@ const (
 	prefixTriggered  = "triggered/"     // markers of triggered drop versions (Decision 27)
 	prefixInputs     = "data/*/inputs/" // executions' ingested inputs, trigger's snapshots among them
 )
-
-// BatchLogGroup is where AWS Batch sends container logs by default.
-const BatchLogGroup = "/aws/batch/job"
 
 var (
 	s3Read   = []string{"s3:GetObject", "s3:GetObjectVersion"}
@@ -61,7 +59,7 @@ type taskRoles struct {
 	execution awsiam.Role // ECS: pulls the image, ships logs
 }
 
-func newTaskRoles(st awscdk.Stack, b awss3.IBucket, repo awsecr.Repository) taskRoles {
+func newTaskRoles(st awscdk.Stack, p Props, b awss3.IBucket, repo awsecr.IRepository, taskLogs awslogs.ILogGroup) taskRoles {
 	ecsTasks := awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil)
 	job := awsiam.NewRole(st, jsii.String("TaskJobRole"), &awsiam.RoleProps{
 		AssumedBy:   ecsTasks,
@@ -70,6 +68,16 @@ func newTaskRoles(st awscdk.Stack, b awss3.IBucket, repo awsecr.Repository) task
 	list(b, job)
 	access(b, job, s3Read, prefixData, prefixCatalog, prefixIncoming)
 	access(b, job, s3Write, prefixData, prefixCatalog)
+	// Secrets by name prefix (Decision 35), never by editing IAM at register.
+	job.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+		Resources: jsii.Strings(*st.FormatArn(&awscdk.ArnComponents{
+			Service:      jsii.String("secretsmanager"),
+			Resource:     jsii.String("secret"),
+			ResourceName: jsii.String(p.SecretsPrefix + "*"),
+			ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+		})),
+	}))
 
 	exec := awsiam.NewRole(st, jsii.String("TaskExecutionRole"), &awsiam.RoleProps{
 		AssumedBy:   ecsTasks,
@@ -77,23 +85,22 @@ func newTaskRoles(st awscdk.Stack, b awss3.IBucket, repo awsecr.Repository) task
 	})
 	repo.GrantPull(exec) // ecr:GetAuthorizationToken has no resource scope; the rest is the repository
 	exec.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
-		Resources: jsii.Strings(*st.FormatArn(&awscdk.ArnComponents{
-			Service:      jsii.String("logs"),
-			Resource:     jsii.String("log-group"),
-			ResourceName: jsii.String(BatchLogGroup + ":*"),
-			ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
-		})),
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: &[]*string{taskLogs.LogGroupArn()},
 	}))
 	return taskRoles{job: job, execution: exec}
 }
 
 // newRepository is the ECR repository for task images, scanned on push.
 // It has no lifecycle rule: registered workflows pin images by digest,
-// often untagged, and expiring them would break old versions.
-func newRepository(st awscdk.Stack, p Props) awsecr.Repository {
+// often untagged, and expiring them would break old versions. Its name is
+// generated, so a retained repository never blocks a redeploy;
+// TaskRepository adopts a retained one instead.
+func newRepository(st awscdk.Stack, p Props) awsecr.IRepository {
+	if p.TaskRepository != "" {
+		return awsecr.Repository_FromRepositoryName(st, jsii.String("TaskRepository"), jsii.String(p.TaskRepository))
+	}
 	props := &awsecr.RepositoryProps{
-		RepositoryName:  jsii.String(p.name("tasks")),
 		ImageScanOnPush: jsii.Bool(true),
 		RemovalPolicy:   p.removal(),
 	}

@@ -270,10 +270,11 @@ func TestLeastPrivilege(t *testing.T) {
 			{"iam:PassRole", jobRole, false},
 		},
 		s.roleID(t, "TaskExecutionRole"): {
-			{"ecr:BatchGetImage", "arn:aws:ecr:" + acct + ":repository/aloft-tasks", true},
+			{"ecr:BatchGetImage", "arn:aws:ecr:" + acct + ":repository/" + s.logicalID(t, "AWS::ECR::Repository"), true},
 			{"ecr:BatchGetImage", "arn:aws:ecr:" + acct + ":repository/other", false},
-			{"logs:PutLogEvents", "arn:aws:logs:" + acct + ":log-group:/aws/batch/job:log-stream:x", true},
-			{"logs:PutLogEvents", "arn:aws:logs:" + acct + ":log-group:/aws/lambda/aloft-advance:log-stream:x", false},
+			{"logs:PutLogEvents", "arn:aws:logs:" + acct + ":log-group:" + s.logicalIDPrefix(t, "AWS::Logs::LogGroup", "TaskLogs") + ":log-stream:x", true},
+			{"logs:PutLogEvents", "arn:aws:logs:" + acct + ":log-group:/aws/batch/job:log-stream:x", false},
+			{"logs:PutLogEvents", "arn:aws:logs:" + acct + ":log-group:AdvanceFunctionLogs:log-stream:x", false},
 			{"s3:GetObject", obj("data/r1/train/1/inputs.json"), false},
 		},
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -151,6 +152,35 @@ func (s synthed) fn(t testing.TB, name string) (string, map[string]any) {
 	}
 	t.Fatalf("no function named %s", name)
 	return "", nil
+}
+
+// logicalID returns the logical id of the only resource of type typ.
+func (s synthed) logicalID(t testing.TB, typ string) string {
+	t.Helper()
+	res := s.resources(typ)
+	if len(res) != 1 {
+		t.Fatalf("%d resources of type %s, want 1", len(res), typ)
+	}
+	for id := range res {
+		return id
+	}
+	return ""
+}
+
+// logicalIDPrefix returns the logical id of the only resource of type typ
+// whose id starts with prefix (CDK appends a hash to construct ids).
+func (s synthed) logicalIDPrefix(t testing.TB, typ, prefix string) string {
+	t.Helper()
+	var out []string
+	for id := range s.resources(typ) {
+		if strings.HasPrefix(id, prefix) {
+			out = append(out, id)
+		}
+	}
+	if len(out) != 1 {
+		t.Fatalf("%d %s resources with id prefix %s, want 1", len(out), typ, prefix)
+	}
+	return out[0]
 }
 
 // one returns the only resource of type typ whose property key equals value.

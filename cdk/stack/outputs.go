@@ -3,6 +3,7 @@ package stack
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -27,9 +28,12 @@ const (
 	OutputExecutionRoleArn  = "TaskExecutionRoleArn"
 	OutputRulePrefix        = "LaunchPlanRulePrefix"
 	OutputTaskLogGroup      = "TaskLogGroup"
+	OutputJobQueueGPUSpot   = "JobQueueGPUSpot"
+	OutputNotificationTopic = "NotificationTopicArn"
+	OutputAlarmTopic        = "AlarmTopicArn"
 )
 
-func newOutputs(st awscdk.Stack, p Props, b awss3.IBucket, q queues, c compute, f functions, repo awsecr.Repository, roles taskRoles) {
+func newOutputs(st awscdk.Stack, p Props, b awss3.IBucket, q queues, c compute, f functions, repo awsecr.IRepository, roles taskRoles, taskLogs awslogs.ILogGroup, t topics) {
 	out := func(key, desc string, value *string) {
 		awscdk.NewCfnOutput(st, jsii.String(key), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(desc)})
 	}
@@ -49,5 +53,8 @@ func newOutputs(st awscdk.Stack, p Props, b awss3.IBucket, q queues, c compute, 
 	out(OutputJobRoleArn, "the role task containers run as", roles.job.RoleArn())
 	out(OutputExecutionRoleArn, "the ECS execution role of tasks", roles.execution.RoleArn())
 	out(OutputRulePrefix, "name prefix of the launch plans' schedule rules", jsii.String(p.RulePrefix()))
-	out(OutputTaskLogGroup, "CloudWatch log group of task containers", jsii.String(BatchLogGroup))
+	out(OutputTaskLogGroup, "CloudWatch log group of task containers", taskLogs.LogGroupName())
+	out(OutputJobQueueGPUSpot, "Batch job queue for interruptible GPU tasks (EC2 spot)", c.gpuSpot.JobQueueArn())
+	out(OutputNotificationTopic, "SNS topic of run notifications (target sns)", t.notify.TopicArn())
+	out(OutputAlarmTopic, "SNS topic of the stack's alarms", t.alarm.TopicArn())
 }

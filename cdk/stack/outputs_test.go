@@ -31,12 +31,13 @@ func TestOutputs(t *testing.T) {
 		OutputJobQueueCPU:       "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-cpu",
 		OutputJobQueueSpot:      "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-spot",
 		OutputJobQueueGPU:       "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-gpu",
-		OutputRegistry:          "123456789012.dkr.ecr.us-east-1.amazonaws.com/aloft-tasks",
+		OutputRegistry:          "123456789012.dkr.ecr.us-east-1.amazonaws.com/" + s.logicalID(t, "AWS::ECR::Repository"),
 		OutputAdvanceFunction:   "aloft-advance",
 		OutputTriggerFunction:   "aloft-trigger",
 		OutputRegistrarFunction: "aloft-registrar",
 		OutputRulePrefix:        "aloft-lp-",
-		OutputTaskLogGroup:      BatchLogGroup,
+		OutputTaskLogGroup:      s.logicalIDPrefix(t, "AWS::Logs::LogGroup", "TaskLogs"),
+		OutputJobQueueGPUSpot:   "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-gpu-spot",
 	}
 	for key, w := range want {
 		if got := value(key); got != w {

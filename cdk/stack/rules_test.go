@@ -41,7 +41,10 @@ func patternRules(t *testing.T, s synthed) []patternRule {
 		if !ok {
 			continue
 		}
-		targets := p["Targets"].([]any)
+		targets, _ := p["Targets"].([]any)
+		if targets == nil && id == s.logicalIDPrefix(t, "AWS::Events::Rule", "StuckRunnableRule") {
+			continue // no target: an alarm counts its matches (TestAlarms)
+		}
 		if len(targets) != 1 {
 			t.Fatalf("rule %s has %d targets, want 1", id, len(targets))
 		}

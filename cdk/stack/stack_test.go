@@ -44,9 +44,11 @@ func TestBucket(t *testing.T) {
 			"Principal": map[string]any{"AWS": "*"},
 		})})},
 	})
-	// No custom resource for notifications or anything else.
+	// No custom resource for notifications or anything else: only the
+	// deployment record's (TestDeploymentRecord).
 	for id, r := range s.doc["Resources"].(map[string]any) {
-		if typ := r.(map[string]any)["Type"].(string); strings.HasPrefix(typ, "Custom::") || typ == "AWS::CloudFormation::CustomResource" {
+		typ := r.(map[string]any)["Type"].(string)
+		if (strings.HasPrefix(typ, "Custom::") || typ == "AWS::CloudFormation::CustomResource") && !strings.HasPrefix(id, "DeploymentRecord") {
 			t.Errorf("custom resource %s (%s) in the default stack", id, typ)
 		}
 	}
@@ -119,11 +121,13 @@ func TestFunctions(t *testing.T) {
 		if p["Timeout"] != float64(want[name].timeout) || p["MemorySize"] != float64(want[name].memory) {
 			t.Errorf("%s: timeout %v memory %v, want %v", name, p["Timeout"], p["MemorySize"], want[name])
 		}
+		// A generated name: a group retained by a destroyed stack never
+		// collides with the next deploy.
 		lg := r.str(p["LoggingConfig"].(map[string]any)["LogGroup"])
-		if lg != "/aws/lambda/aloft-"+name {
-			t.Errorf("%s logs to %s", name, lg)
+		group, ok := s.doc["Resources"].(map[string]any)[lg].(map[string]any)
+		if !ok || group["Type"] != "AWS::Logs::LogGroup" || props(group)["LogGroupName"] != nil {
+			t.Fatalf("%s logs to %s, want a log group of the stack with a generated name", name, lg)
 		}
-		_, group := s.one(t, "AWS::Logs::LogGroup", "LogGroupName", lg)
 		if props(group)["RetentionInDays"] != float64(DefaultLogRetentionDays) {
 			t.Errorf("%s log retention %v", name, props(group)["RetentionInDays"])
 		}
@@ -162,20 +166,27 @@ func TestFunctionEnvironmentMatchesContract(t *testing.T) {
 	}
 	want := map[string]map[string]string{
 		"advance": {
-			"ALOFT_STORE":              "s3://" + testBucket,
-			"ALOFT_QUEUE_URL":          "https://sqs.us-east-1.amazonaws.com/123456789012/aloft-advance",
-			"ALOFT_JOB_QUEUE_CPU":      "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-cpu",
-			"ALOFT_JOB_QUEUE_SPOT":     "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-spot",
-			"ALOFT_JOB_QUEUE_GPU":      "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-gpu",
-			"ALOFT_JOB_ROLE_ARN":       "arn:aws:iam::123456789012:role/" + s.roleID(t, "TaskJobRole"),
-			"ALOFT_EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/" + s.roleID(t, "TaskExecutionRole"),
-			"ALOFT_PLATFORM":           "FARGATE",
+			"ALOFT_STORE":                 "s3://" + testBucket,
+			"ALOFT_QUEUE_URL":             "https://sqs.us-east-1.amazonaws.com/123456789012/aloft-advance",
+			"ALOFT_JOB_QUEUE_CPU":         "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-cpu",
+			"ALOFT_JOB_QUEUE_SPOT":        "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-spot",
+			"ALOFT_JOB_QUEUE_GPU":         "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-gpu",
+			"ALOFT_JOB_ROLE_ARN":          "arn:aws:iam::123456789012:role/" + s.roleID(t, "TaskJobRole"),
+			"ALOFT_EXECUTION_ROLE_ARN":    "arn:aws:iam::123456789012:role/" + s.roleID(t, "TaskExecutionRole"),
+			"ALOFT_PLATFORM":              "FARGATE",
+			"ALOFT_JOB_QUEUE_GPU_SPOT":    "arn:aws:batch:us-east-1:123456789012:job-queue/aloft-gpu-spot",
+			"ALOFT_ASSIGN_PUBLIC_IP":      "ENABLED",
+			"ALOFT_TASK_LOG_GROUP":        s.logicalIDPrefix(t, "AWS::Logs::LogGroup", "TaskLogs"),
+			"ALOFT_JOB_DEFINITION_PREFIX": "aloft-",
+			"ALOFT_MANAGED_TAG":           "aloft",
+			"ALOFT_NOTIFY_TOPIC_ARN":      "arn:aws:sns:us-east-1:123456789012:" + s.logicalIDPrefix(t, "AWS::SNS::Topic", "NotificationTopic"),
 		},
 		"trigger": {"ALOFT_STORE": "s3://" + testBucket},
 		"registrar": {
-			"ALOFT_STORE":       "s3://" + testBucket,
-			"ALOFT_TRIGGER_ARN": "arn:aws:lambda:us-east-1:123456789012:function:aloft-trigger",
-			"ALOFT_RULE_PREFIX": "aloft-lp-",
+			"ALOFT_STORE":          "s3://" + testBucket,
+			"ALOFT_TRIGGER_ARN":    "arn:aws:lambda:us-east-1:123456789012:function:aloft-trigger",
+			"ALOFT_RULE_PREFIX":    "aloft-lp-",
+			"ALOFT_EVENTS_DLQ_ARN": "arn:aws:sqs:us-east-1:123456789012:aloft-events-dlq",
 		},
 	}
 	if !reflect.DeepEqual(env, want) {
@@ -249,8 +260,8 @@ func TestBatchConfigured(t *testing.T) {
 func checkCompute(t *testing.T, s synthed, gpuTypes []string, maxv int) {
 	t.Helper()
 	envs := s.resources("AWS::Batch::ComputeEnvironment")
-	if len(envs) != 3 {
-		t.Fatalf("%d compute environments, want 3", len(envs))
+	if len(envs) != 4 {
+		t.Fatalf("%d compute environments, want 4", len(envs))
 	}
 	kindOf := map[string]string{}
 	for id, e := range envs {
@@ -263,7 +274,7 @@ func checkCompute(t *testing.T, s synthed, gpuTypes []string, maxv int) {
 			t.Errorf("%s max vCPUs %v, want %d", id, cr["MaxvCpus"], maxv)
 		}
 		kindOf[id] = cr["Type"].(string)
-		if cr["Type"] == "EC2" {
+		if cr["Type"] == "EC2" || cr["Type"] == "SPOT" {
 			if cr["MinvCpus"] != float64(0) {
 				t.Errorf("GPU environment min vCPUs %v, want 0", cr["MinvCpus"])
 			}
@@ -290,7 +301,7 @@ func checkCompute(t *testing.T, s synthed, gpuTypes []string, maxv int) {
 		env := ref[0].(string)
 		queues[p["JobQueueName"].(string)] = kindOf[env]
 	}
-	want := map[string]string{"aloft-cpu": "FARGATE", "aloft-spot": "FARGATE_SPOT", "aloft-gpu": "EC2"}
+	want := map[string]string{"aloft-cpu": "FARGATE", "aloft-spot": "FARGATE_SPOT", "aloft-gpu": "EC2", "aloft-gpu-spot": "SPOT"}
 	if !reflect.DeepEqual(queues, want) {
 		t.Errorf("job queues -> environment kinds %v, want %v", queues, want)
 	}
@@ -317,7 +328,7 @@ func TestExistingVPC(t *testing.T) {
 	p.Env = &awscdk.Environment{Account: jsii.String(testAccount), Region: jsii.String(testRegion)}
 	s := synthWithContext(t, p, map[string]any{vpcLookupKey(p.VPCID): existingVPC(p.VPCID)})
 	s.tmpl.ResourceCountIs(jsii.String("AWS::EC2::VPC"), jsii.Number(0))
-	s.tmpl.ResourceCountIs(jsii.String("AWS::Batch::ComputeEnvironment"), jsii.Number(3))
+	s.tmpl.ResourceCountIs(jsii.String("AWS::Batch::ComputeEnvironment"), jsii.Number(4))
 	// Batch runs in the VPC's private subnets (which have a NAT there).
 	s.tmpl.AllResourcesProperties(jsii.String("AWS::Batch::ComputeEnvironment"), map[string]any{
 		"ComputeResources": assertions.Match_ObjectLike(&map[string]any{"Subnets": []any{"subnet-0000000000000000c", "subnet-0000000000000000d"}}),
@@ -356,7 +367,7 @@ func TestRepository(t *testing.T) {
 	s.tmpl.HasResource(jsii.String("AWS::ECR::Repository"), map[string]any{
 		"DeletionPolicy": "Retain",
 		"Properties": map[string]any{
-			"RepositoryName":             "aloft-tasks",
+			"RepositoryName":             assertions.Match_Absent(), // generated: a retained one never collides
 			"ImageScanningConfiguration": map[string]any{"ScanOnPush": true},
 			"EmptyOnDelete":              assertions.Match_Absent(),
 		},

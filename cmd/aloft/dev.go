@@ -117,7 +117,9 @@ func devCmd(ctx context.Context, args []string, io Stdio) int {
 	if *endpoint != "" {
 		notifier = notify.FromEnv(&awsCfg, os.Getenv)
 	}
-	eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex, Wake: plane.Wake, Now: io.Env.Now, NewID: io.Env.NewID,
+	// The sweep asks the executor whether the processes that claimed
+	// attempts still run: those of a dev killed with -9 are reclaimed.
+	eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex, Liveness: ex, Wake: plane.Wake, Now: io.Env.Now, NewID: io.Env.NewID,
 		Warn: func(msg string) { log.Warn(msg) }, Finished: functions.LogFinished(log), Notifier: notifier})
 	if err != nil {
 		return failErr(io, "dev", err)

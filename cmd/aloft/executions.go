@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"github.com/aloft-run/aloft/batchrunner"
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
@@ -19,7 +21,9 @@ const executionsAbout = `
 Looks at executions recorded in the bucket.
 
   aloft executions list [--project P] [--domain D] [--limit N] [--json]
-      newest first: EXECUTION WORKFLOW PHASE STARTED DURATION
+      newest first: EXECUTION WORKFLOW PHASE STARTED DURATION; an
+      unfinished execution whose aloft run process is gone shows as
+      interrupted (aloft run --resume ID carries it on)
   aloft executions get ID [--json]
       the node table (phases, attempts, durations, cache hits, errors),
       the inputs and outputs, and the log tail of each failed node
@@ -69,7 +73,7 @@ func executionsList(ctx context.Context, args []string, io Stdio) int {
 	case err != nil:
 		return storeErr(io, "executions list", err)
 	default:
-		rows, err = listExecutions(ctx, st, sf.project, sf.domain, *limit, skipWarner(io))
+		rows, err = listExecutions(ctx, st, sf.project, sf.domain, *limit, io.Env.now(), skipWarner(io))
 		if err != nil {
 			return failErr(io, "executions list", err)
 		}
@@ -94,14 +98,39 @@ func executionsList(ctx context.Context, args []string, io Stdio) int {
 		t.add(r.Execution, r.Workflow, r.Phase, fmtTime(r.created), fmtDuration(endOr(r.ended, now)-r.created))
 	}
 	t.write(io.Out)
+	for _, r := range rows {
+		if r.Phase == phaseInterrupted {
+			fmt.Fprintf(io.Err, "%s is interrupted (%s): %s\n", r.Execution, r.Error, resumeHint(r.Execution))
+		}
+	}
 	return exitOK
 }
+
+// phaseInterrupted is the phase listings show for an unfinished execution
+// of an `aloft run` process that is gone (Decision 22).
+const phaseInterrupted = "interrupted"
+
+// interrupted says why an unfinished execution is interrupted (its owner,
+// an aloft run process, is gone); "" when it is not.
+func interrupted(ctx context.Context, st store.Store, ref engine.Ref, phase orchestrator.ExecPhase, now time.Time) string {
+	if phase.Terminal() {
+		return ""
+	}
+	o, err := engine.CheckOwner(ctx, st, ref, batchrunner.ProcFS{}, now)
+	if err != nil || !o.Gone {
+		return ""
+	}
+	return o.Why
+}
+
+// resumeHint says how to carry on with an interrupted execution.
+func resumeHint(exec string) string { return "resume with: aloft run --resume " + exec }
 
 // listExecutions reads the newest-first index of project/domain
 // (layout.IndexKey) and the state of each execution in it. An execution
 // whose state cannot be read or decoded is left out and reported to skip
 // (issue 14: one corrupt record must not break the listing).
-func listExecutions(ctx context.Context, st store.Store, project, domain string, limit int, skip func(key string, err error)) ([]execSummary, error) {
+func listExecutions(ctx context.Context, st store.Store, project, domain string, limit int, now time.Time, skip func(key string, err error)) ([]execSummary, error) {
 	objs, err := store.ListKeys(ctx, st, layout.IndexPrefix(project, domain))
 	if err != nil {
 		return nil, fmt.Errorf("list executions: %w", err)
@@ -129,11 +158,15 @@ func listExecutions(ctx context.Context, st store.Store, project, domain string,
 			skip(ref.StateKey(), fmt.Errorf("decode: %w", err))
 			continue
 		}
-		rows = append(rows, execSummary{
+		row := execSummary{
 			Execution: id, Project: project, Domain: domain, Workflow: s.Workflow, Phase: s.Phase.String(),
 			Created: isoTime(s.Created), Ended: isoTime(s.Ended), Error: s.Error,
 			created: s.Created, ended: s.Ended,
-		})
+		}
+		if why := interrupted(ctx, st, ref, s.Phase, now); why != "" {
+			row.Phase, row.Error = phaseInterrupted, why
+		}
+		rows = append(rows, row)
 	}
 	return rows, nil
 }
@@ -202,8 +235,13 @@ func executionsGet(ctx context.Context, args []string, io Stdio) int {
 	if err != nil {
 		return failErr(io, "executions get", err)
 	}
+	why := interrupted(ctx, st, ref, s.Phase, io.Env.now())
 	if *asJSON {
-		if err := writeJSON(io.Out, viewOf(s)); err != nil {
+		v := viewOf(s)
+		if why != "" {
+			v.Phase, v.Error = phaseInterrupted, &why
+		}
+		if err := writeJSON(io.Out, v); err != nil {
 			return failErr(io, "executions get", err)
 		}
 		return exitOK
@@ -223,7 +261,11 @@ func writeExecution(ctx context.Context, w io.Writer, st store.Store, s orchestr
 	if s.LaunchPlan != "" {
 		head.add("launch plan", s.LaunchPlan)
 	}
-	head.add("phase", s.Phase.String())
+	if why := interrupted(ctx, st, engine.Ref{Project: s.Project, Domain: s.Domain, Exec: s.Exec}, s.Phase, time.UnixMilli(now)); why != "" {
+		head.add("phase", fmt.Sprintf("%s (%s; %s)", phaseInterrupted, why, resumeHint(s.Exec)))
+	} else {
+		head.add("phase", s.Phase.String())
+	}
 	head.add("started", fmtTime(s.Created))
 	head.add("duration", fmtDuration(endOr(s.Ended, now)-s.Created))
 	if s.Error != "" {

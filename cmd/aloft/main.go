@@ -115,6 +115,9 @@ type Env struct {
 	Images []images.Option
 	// Sleep waits between polls; nil means a real timer.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Heartbeat is how often aloft run renews its executions' owner
+	// marker; 0 means engine.OwnerHeartbeat.
+	Heartbeat time.Duration
 }
 
 // now is the clock commands use: Env.Now or the real one.

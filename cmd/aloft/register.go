@@ -28,6 +28,10 @@ from-stack); with a repository, image: tasks get the runner layer too.
 A second registration of unchanged code pushes nothing. --no-pin keeps
 images as given.
 
+Each task's target must be one the bucket's deployment record offers
+(deployment.json, written by the stack); with no record (a local store)
+every target is accepted and register says none was checked.
+
 --activate also makes the launch plans active (their schedules and
 triggers start firing), except those whose spec says active: false.
 Spec errors are printed as file:line:col: error: message, exit code 2.`
@@ -69,6 +73,9 @@ func registerCmd(ctx context.Context, args []string, io Stdio) int {
 	prepare, err := imf.prepare(ctx, io.Env, loc, &imageRows, &sizeRows)
 	if err != nil {
 		return usageErr(io, "register", "%v", err)
+	}
+	if prepare, err = checkTargets(ctx, st, io.Err, prepare); err != nil {
+		return storeErr(io, "register", err)
 	}
 	rows, regErr := registry.Register(ctx, st, spec, registry.RegisterOptions{
 		Project: sf.project, Domain: sf.domain, Version: *version, Activate: *activate, Now: io.Env.now(),

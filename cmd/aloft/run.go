@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 
+	"github.com/aloft-run/aloft/batchrunner"
 	"github.com/aloft-run/aloft/batchrunner/local"
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/internal/runnerbin"
@@ -26,7 +28,9 @@ a path or https:// URL for file and directory), or all at once with
 Ctrl-C cancels the run: running tasks are stopped and the execution ends
 aborted. --resume ID continues an execution an aloft process left behind,
 or reruns a failed or aborted one with the same workflow and inputs (nodes
-whose outputs are cached are not run again).
+whose outputs are cached are not run again). A run's execution belongs to
+its aloft run process: aloft dev leaves it alone, and once the process is
+gone aloft executions shows it interrupted until --resume takes it over.
 
 --notify TARGET tells TARGET when the run fails or is aborted:
 webhook:https://URL (a POST of JSON with the execution's id, phase, error
@@ -238,6 +242,14 @@ func (s *session) started(ref engine.Ref) {
 // drive runs the execution to its end, waits for the executor's jobs and
 // reports the result.
 func (s *session) drive(ctx context.Context, ref engine.Ref, resume bool) int {
+	// The execution is this process's (Decision 22): aloft dev leaves it
+	// alone, and listings show it interrupted once this process is gone.
+	release, err := s.eng.Own(ctx, ref, selfProcess(), s.io.Env.Heartbeat)
+	if err != nil {
+		s.view.close()
+		return failErr(s.io, "run", err)
+	}
+	defer release()
 	stop := make(chan struct{})
 	go func() {
 		select {
@@ -333,4 +345,14 @@ func endOr(end, now int64) int64 {
 		return end
 	}
 	return now
+}
+
+// selfProcess is this process's identity for owner markers; where /proc
+// cannot tell, the pid alone (readers then go by the heartbeat).
+func selfProcess() batchrunner.ProcessID {
+	id, err := batchrunner.ProcFS{}.Identify(os.Getpid())
+	if err != nil {
+		return batchrunner.ProcessID{PID: os.Getpid()}
+	}
+	return id
 }

@@ -29,8 +29,9 @@ func wire(ctx context.Context, env functions.Env) (func(context.Context, json.Ra
 	}
 	d, err := awsbatch.New(awsbatch.Config{
 		Client: batch.NewFromConfig(cfg), Bucket: base.Store, Store: env.Store,
-		Queues:     awsbatch.Queues{CPU: env.QueueCPU, Spot: env.QueueSpot, GPU: env.QueueGPU},
+		Queues:     awsbatch.Queues{CPU: env.QueueCPU, Spot: env.QueueSpot, GPU: env.QueueGPU, GPUSpot: env.QueueGPUSpot},
 		JobRoleARN: env.JobRoleARN, ExecutionRoleARN: env.ExecRoleARN, Platform: env.Platform,
+		AssignPublicIP: env.PublicIP, LogGroup: env.TaskLogGroup, JobDefinitionPrefix: env.JobDefPrefix, ManagedTag: env.ManagedTag,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("advance: %w", err)

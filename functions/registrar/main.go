@@ -22,6 +22,6 @@ func wire(ctx context.Context, env functions.Env) (func(context.Context, json.Ra
 		return nil, err
 	}
 	r := &functions.Registrar{Base: base, Prefix: env.RulePrefix,
-		Rules: &functions.EventBridgeRules{Client: eventbridge.NewFromConfig(cfg), TargetARN: env.TriggerARN}}
+		Rules: &functions.EventBridgeRules{Client: eventbridge.NewFromConfig(cfg), TargetARN: env.TriggerARN, DeadLetterARN: env.DeadLetterARN}}
 	return r.Handle, nil
 }
