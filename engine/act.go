@@ -19,6 +19,7 @@ func (r *runner) act(ctx context.Context, cmds []orchestrator.Command) []orchest
 	if as, ok := r.e.cfg.Dispatcher.(batchrunner.ArraySubmitter); ok {
 		cmds, events = r.dispatchArrays(ctx, as, cmds)
 	}
+	var finish *orchestrator.Finish
 	for _, c := range cmds {
 		switch c := c.(type) {
 		case orchestrator.LookupCache:
@@ -32,12 +33,17 @@ func (r *runner) act(ctx context.Context, cmds []orchestrator.Command) []orchest
 		case orchestrator.Wake:
 			r.wakeAt(c.At)
 		case orchestrator.Finish:
-			r.e.unmarkActive(ctx, r.l.ref)
-			if r.e.cfg.Finished != nil && r.l.state.Phase.Terminal() {
-				r.e.cfg.Finished(&r.l.state)
-			}
+			finish = &c
 		case orchestrator.Notify:
-			// No shell delivers launch-plan notifications: nothing to do.
+			r.notify(ctx, c.Phase)
+		}
+	}
+	// The finish last: it drops the marker by which a sweep finds the
+	// execution again, so the notifications go first.
+	if finish != nil {
+		r.e.unmarkActive(ctx, r.l.ref)
+		if r.e.cfg.Finished != nil && r.l.state.Phase.Terminal() {
+			r.e.cfg.Finished(&r.l.state)
 		}
 	}
 	return events

@@ -99,10 +99,10 @@ func (e *Engine) advance(ctx context.Context, ref Ref, signals []Signal, sweep b
 			// Its end was saved but maybe not acted on: cancels of the
 			// jobs an abort stopped, and the finish (which drops the
 			// marker).
-			r.act(ctx, orchestrator.PendingCommands(l.state))
+			r.act(ctx, pendingCommands(l.state))
 			return l.state, nil
 		}
-		events = r.act(ctx, orchestrator.PendingCommands(l.state))
+		events = r.act(ctx, pendingCommands(l.state))
 		polled, err := r.poll(ctx)
 		if err != nil {
 			return l.state, err

@@ -42,8 +42,17 @@ type Config struct {
 	// those that ended without a result are failed or reclaimed.
 	Liveness      Liveness
 	LivenessGrace time.Duration
+	// Notifier, if set, delivers the notifications an execution asks for
+	// when it ends (Decision 26); without it they are logged as unsent.
+	Notifier Notifier
 	// HTTPGet fetches https:// inputs at ingestion; nil uses net/http.
 	HTTPGet func(ctx context.Context, url string) (body []byte, err error)
+}
+
+// Notifier is the port through which the engine tells a target (a
+// notification's Target, already validated) that execution s ended.
+type Notifier interface {
+	Notify(ctx context.Context, target string, s *orchestrator.State) error
 }
 
 // Engine runs executions.

@@ -122,7 +122,7 @@ func (r *runner) resume(ctx context.Context, resume bool) ([]orchestrator.Event,
 		}
 	}
 	var pending []orchestrator.Command
-	for _, c := range orchestrator.PendingCommands(r.l.state) {
+	for _, c := range pendingCommands(r.l.state) {
 		if d, ok := c.(orchestrator.Dispatch); !ok || !ended[attemptKey{d.Node, d.Item, d.Attempt}] {
 			pending = append(pending, c)
 		}

@@ -13,8 +13,11 @@ import (
 type StartOptions struct {
 	Project, Domain string
 	LaunchPlan      string
-	NoCache         bool
-	OverwriteCache  bool
+	// Notifications are sent when the execution ends (the launch plan's
+	// and those its caller added).
+	Notifications  []orchestrator.Notification
+	NoCache        bool
+	OverwriteCache bool
 	// BaseDir resolves relative local paths of file and directory inputs.
 	BaseDir string
 	// Exec, if set, is the execution's id (a launch request's); else a new
@@ -68,7 +71,7 @@ func (e *Engine) Start(ctx context.Context, wf *orchestrator.Compiled, given map
 	}
 	s := orchestrator.NewState(wf, digest, orchestrator.Options{
 		Exec: ref.Exec, Project: ref.Project, Domain: ref.Domain, LaunchPlan: opt.LaunchPlan,
-		NoCache: opt.NoCache, OverwriteCache: opt.OverwriteCache,
+		NoCache: opt.NoCache, OverwriteCache: opt.OverwriteCache, Notifications: opt.Notifications,
 		RecoveredFrom: opt.RecoveredFrom, RelaunchedFrom: opt.RelaunchedFrom,
 	}, now)
 	s, _ = orchestrator.Step(s, orchestrator.ExecutionRequested{Inputs: inputs, Reuse: opt.Reuse}, now)

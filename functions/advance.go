@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -222,10 +223,13 @@ func (c *Advance) start(ctx context.Context, r *registry.LaunchRequest) (engine.
 		return ref, &permanentError{fmt.Errorf("launch request %s: %w", r.ID, err)}
 	}
 	lpName := ""
+	var notifications []orchestrator.Notification
 	if lp != nil {
-		lpName = lp.Name
+		lpName, notifications = lp.Name, lp.Notifications
 	}
-	ref, err = c.Engine.Start(ctx, wf, inputs, engine.StartOptions{Project: r.Project, Domain: r.Domain, LaunchPlan: lpName, Exec: r.ID, Swept: true})
+	notifications = append(slices.Clone(notifications), r.Notifications...)
+	ref, err = c.Engine.Start(ctx, wf, inputs, engine.StartOptions{Project: r.Project, Domain: r.Domain, LaunchPlan: lpName,
+		Notifications: notifications, Exec: r.ID, Swept: true})
 	if errors.Is(err, engine.ErrStarted) {
 		return ref, nil
 	}

@@ -5,13 +5,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 )
 
 // eventBridge is an EventBridge double for registrar's rules: an httptest
 // server speaking the JSON 1.1 protocol of the real SDK client for PutRule,
-// PutTargets, RemoveTargets, DeleteRule, DescribeRule and ListTargetsByRule,
+// PutTargets, RemoveTargets, DeleteRule, DescribeRule, ListTargetsByRule and
+// PutEvents (the notifications advance sends),
 // keeping the rules and recording every request. (No emulator of
 // EventBridge runs here: shared/TESTING.md.) It does not fire schedules.
 type eventBridge struct {
@@ -98,6 +100,8 @@ func (e *eventBridge) do(op string, body []byte) (any, *ebError) {
 		return &ebError{"ResourceNotFoundException", "Rule " + name + " does not exist on EventBus default."}
 	}
 	switch op {
+	case "PutEvents": // aloft's notifications (Decision 26); recorded in reqs
+		return map[string]any{"FailedEntryCount": 0, "Entries": []map[string]string{{"EventId": "ev-" + strconv.Itoa(len(e.reqs))}}}, nil
 	case "PutRule":
 		if in.Name == "" || len(in.Name) > 64 || (in.ScheduleExpression == "") == (in.EventPattern == "") {
 			return nil, &ebError{"ValidationException", "PutRule needs a Name of at most 64 characters and one of ScheduleExpression or EventPattern"}

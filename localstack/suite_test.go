@@ -23,6 +23,7 @@ import (
 	"github.com/aloft-run/aloft/batchrunner/awsbatch/batchtest"
 	"github.com/aloft-run/aloft/functions"
 	"github.com/aloft-run/aloft/internal/testpeers"
+	"github.com/aloft-run/aloft/notify"
 	"github.com/aloft-run/aloft/store/s3store"
 )
 
@@ -34,6 +35,7 @@ const (
 	triggerARN   = "arn:aws:lambda:us-east-1:123456789012:function:aloft-trigger"
 	jobRoleARN   = "arn:aws:iam::123456789012:role/aloft-task-role"
 	execRoleARN  = "arn:aws:iam::123456789012:role/aloft-execution-role"
+	topicARN     = "arn:aws:sns:us-east-1:123456789012:aloft-notifications"
 	// Visibility timeout of the advance queue: a message advance reported
 	// failed comes back this soon.
 	visibilityTimeout = "2"
@@ -76,6 +78,7 @@ type suite struct {
 	sqs    *sqs.Client
 	events *eventbridge.Client
 	eb     *eventBridge // the EventBridge double; nil under LocalStack
+	topic  *snsTopic    // the SNS double; nil under LocalStack
 	batch  *batchtest.Server
 	router *router
 	fns    map[string]*lambdaFn
@@ -87,6 +90,7 @@ type suite struct {
 // endpoints are where the suite's services answer.
 type endpoints struct {
 	s3, sqs, events   string
+	sns               string // "" under LocalStack: no notification topic
 	accessKey, secret string
 	queueURLs         map[string]string // by queue name
 	webhook           *httptest.Server  // receives versitygw's records
@@ -133,7 +137,9 @@ func startSuite(tb *mainTB, verbose bool) (*suite, error) {
 		fq := testpeers.StartFauxqs(tb, testpeers.FauxqsOptions{})
 		s.eb = newEventBridge()
 		tb.Cleanup(s.eb.Close)
-		ep.s3, ep.sqs, ep.events = gw.Endpoint, fq.Endpoint, s.eb.URL()
+		s.topic = newSNSTopic()
+		tb.Cleanup(s.topic.Close)
+		ep.s3, ep.sqs, ep.events, ep.sns = gw.Endpoint, fq.Endpoint, s.eb.URL(), s.topic.URL()
 		ep.accessKey, ep.secret = gw.AccessKey, gw.SecretKey
 		ep.queueURLs = map[string]string{
 			advanceQueue: fq.CreateQueue(tb, advanceQueue, map[string]string{"VisibilityTimeout": visibilityTimeout}),
@@ -179,6 +185,9 @@ func startSuite(tb *mainTB, verbose bool) (*suite, error) {
 		"ALOFT_JOB_QUEUE_CPU="+jobQueues.CPU, "ALOFT_JOB_QUEUE_SPOT="+jobQueues.Spot, "ALOFT_JOB_QUEUE_GPU="+jobQueues.GPU,
 		"ALOFT_JOB_ROLE_ARN="+jobRoleARN, "ALOFT_EXECUTION_ROLE_ARN="+execRoleARN, "ALOFT_TRIGGER_ARN="+triggerARN,
 	)
+	if ep.sns != "" {
+		fnEnv = append(fnEnv, "AWS_ENDPOINT_URL_SNS="+ep.sns, notify.EnvTopicARN+"="+topicARN)
+	}
 	for _, f := range []struct{ name, bin string }{
 		{"advance", "advance"}, {"sweep", "advance"}, {"trigger", "trigger"}, {"registrar", "registrar"},
 	} {

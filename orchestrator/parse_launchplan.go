@@ -102,7 +102,11 @@ func (p *specParser) notifications(v *yaml.Node, what string) []*NotificationSpe
 		n := &NotificationSpec{Pos: p.pos(item)}
 		p.fields(item, nwhat, []string{"on", "target"}, func(key string, k, v *yaml.Node) {
 			if key == "target" {
-				n.Target = p.str(v, "target of "+nwhat).Value
+				t := p.str(v, "target of "+nwhat)
+				n.Target = t.Value
+				if _, err := ParseNotifyTarget(t.Value); err != nil && t.Value != "" {
+					p.d.hintf(t.Pos, "e.g. target: webhook:https://hooks.slack.com/services/...", "%s: %v", nwhat, err)
+				}
 				return
 			}
 			n.On = p.strList(v, "on of "+nwhat)

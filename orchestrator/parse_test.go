@@ -8,107 +8,111 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func parseDiabetes(t *testing.T) *Spec {
 	t.Helper()
 	s, err := ParseFiles("testdata/spec/diabetes.yaml")
-	if err != nil {
-		t.Fatalf("the architecture's example must parse unchanged:\n%v", err)
-	}
+	require.NoError(t, err, "the architecture's example must parse unchanged")
 	return s
 }
 
 func TestParseDiabetesWorkflow(t *testing.T) {
 	s := parseDiabetes(t)
 	wf := s.Workflow("diabetes_xgboost_model")
-	if wf == nil || len(s.Workflows) != 1 || len(s.LaunchPlans) != 1 || len(s.Tasks) != 0 {
-		t.Fatalf("got %d workflows, %d launch plans, %d tasks", len(s.Workflows), len(s.LaunchPlans), len(s.Tasks))
-	}
-	if wf.Pos != (Pos{File: "testdata/spec/diabetes.yaml", Line: 3, Col: 7}) {
-		t.Errorf("workflow Pos = %v", wf.Pos)
-	}
+	require.NotNil(t, wf)
+	require.Len(t, s.Workflows, 1)
+	require.Len(t, s.LaunchPlans, 1)
+	require.Empty(t, s.Tasks)
+	assert.Equal(t, Pos{File: "testdata/spec/diabetes.yaml", Line: 3, Col: 7}, wf.Pos, "workflow Pos")
 	var inputs []string
 	for _, p := range wf.Inputs {
 		inputs = append(inputs, p.Name+":"+p.Type.String()+"="+p.Default.Text())
 	}
 	want := "dataset:file=https://raw.githubusercontent.com/jbrownlee/Datasets/master/pima-indians-diabetes.data.csv " +
 		"test_split_ratio:float=0.33 seed:int=7"
-	if got := strings.Join(inputs, " "); got != want {
-		t.Errorf("inputs = %s\nwant     %s", got, want)
-	}
-	if len(wf.Outputs) != 2 || wf.Outputs[0].Ref.Node != "fit" || wf.Outputs[0].Ref.Name != "model" ||
-		wf.Outputs[1].Ref.Text != "{{score.accuracy}}" {
-		t.Errorf("outputs = %+v %+v", wf.Outputs[0], wf.Outputs[1])
+	assert.Equal(t, want, strings.Join(inputs, " "), "inputs")
+	if assert.Len(t, wf.Outputs, 2) {
+		assert.Equal(t, "fit", wf.Outputs[0].Ref.Node)
+		assert.Equal(t, "model", wf.Outputs[0].Ref.Name)
+		assert.Equal(t, "{{score.accuracy}}", wf.Outputs[1].Ref.Text)
 	}
 	d := wf.Defaults
-	if d.Image.Value != "python:3.11-slim" || *d.Resources.CPUMilli != 1000 || *d.Resources.MemoryBytes != 200<<20 ||
-		*d.Cache.Version != "1.0" {
-		t.Errorf("defaults = %+v", d)
-	}
-	if len(wf.Tasks) != 4 || len(wf.Nodes) != 4 || wf.FailurePolicy != FailFast {
-		t.Fatalf("%d tasks, %d nodes, policy %q", len(wf.Tasks), len(wf.Nodes), wf.FailurePolicy)
-	}
+	assert.Equal(t, "python:3.11-slim", d.Image.Value)
+	assert.EqualValues(t, 1000, *d.Resources.CPUMilli)
+	assert.EqualValues(t, 200<<20, *d.Resources.MemoryBytes)
+	assert.Equal(t, "1.0", *d.Cache.Version)
+	require.Len(t, wf.Tasks, 4)
+	require.Len(t, wf.Nodes, 4)
+	require.Equal(t, FailFast, wf.FailurePolicy)
 }
 
 func TestParseDiabetesTasksAndNodes(t *testing.T) {
 	wf := parseDiabetes(t).Workflow("diabetes_xgboost_model")
 	fit := wf.Tasks[1]
-	if fit.Name != "fit" || *fit.Retries != 2 || *fit.Timeout != 30*time.Minute || !*fit.Interruptible ||
-		fit.Image != nil || fit.Workflow != wf.Name {
-		t.Errorf("fit = %+v", fit)
+	assert.Equal(t, "fit", fit.Name)
+	assert.Equal(t, 2, *fit.Retries)
+	assert.Equal(t, 30*time.Minute, *fit.Timeout)
+	assert.True(t, *fit.Interruptible)
+	assert.Nil(t, fit.Image)
+	assert.Equal(t, wf.Name, fit.Workflow)
+	if assert.Len(t, fit.Command, 6) {
+		assert.Equal(t, "{{inputs.x}}", fit.Command[2].Value)
 	}
-	if len(fit.Command) != 6 || fit.Command[2].Value != "{{inputs.x}}" || len(fit.refs) != 4 {
-		t.Errorf("fit command = %v, refs %v", fit.Command, fit.refs)
-	}
+	assert.Len(t, fit.refs, 4)
 	abs, _ := filepath.Abs("testdata/spec")
-	if fit.Dir != abs {
-		t.Errorf("fit.Dir = %q, want %q", fit.Dir, abs)
-	}
+	assert.Equal(t, abs, fit.Dir)
 	split := wf.Tasks[0]
-	if len(split.Outputs) != 4 || split.Outputs[3].Name != "y_test" || split.Outputs[3].Type.Kind != KindFile {
-		t.Errorf("split outputs = %+v", split.Outputs)
+	if assert.Len(t, split.Outputs, 4) {
+		assert.Equal(t, "y_test", split.Outputs[3].Name)
+		assert.Equal(t, KindFile, split.Outputs[3].Type.Kind)
 	}
 	n := wf.Nodes[1]
-	if n.Name != "fit" || n.Task.Value != "fit" || len(n.Inputs) != 3 {
-		t.Fatalf("node fit = %+v", n)
-	}
+	require.Equal(t, "fit", n.Name)
+	require.Equal(t, "fit", n.Task.Value)
+	require.Len(t, n.Inputs, 3)
 	x, hp := n.Inputs[0], n.Inputs[2]
-	if x.Input != "x" || x.Ref == nil || x.Ref.Node != "split" || x.Ref.Name != "x_train" {
-		t.Errorf("binding x = %+v", x)
+	assert.Equal(t, "x", x.Input)
+	if assert.NotNil(t, x.Ref) {
+		assert.Equal(t, "split", x.Ref.Node)
+		assert.Equal(t, "x_train", x.Ref.Name)
 	}
-	if hp.Ref != nil || hp.Value.(map[string]any)["max_depth"] != int64(4) || hp.lit.Str != `{"max_depth":4}` {
-		t.Errorf("binding hyperparams = %+v", hp)
-	}
-	if in := wf.Nodes[0].Inputs[0]; in.Ref.Node != "" || in.Ref.Name != "dataset" {
-		t.Errorf("split binds dataset to %+v", in.Ref)
-	}
+	assert.Nil(t, hp.Ref)
+	assert.Equal(t, int64(4), hp.Value.(map[string]any)["max_depth"])
+	assert.Equal(t, `{"max_depth":4}`, hp.lit.Str)
+	in := wf.Nodes[0].Inputs[0]
+	assert.Equal(t, "", in.Ref.Node, "split binds dataset")
+	assert.Equal(t, "dataset", in.Ref.Name, "split binds dataset")
 }
 
 func TestParseDiabetesLaunchPlan(t *testing.T) {
 	s := parseDiabetes(t)
 	lp := s.LaunchPlan("diabetes_nightly")
-	if lp == nil || lp.Workflow.Value != "diabetes_xgboost_model" || !lp.Active {
-		t.Fatalf("launch plan = %+v", lp)
-	}
-	if lp.Schedule.Kind != "cron" || lp.Schedule.Expr != "0 3 * * ? *" || lp.Schedule.Canonical != "cron(0 3 * * ? *)" {
-		t.Errorf("schedule = %+v", lp.Schedule)
-	}
-	if len(lp.Triggers) != 1 || *lp.Triggers[0] != (TriggerSpec{Prefix: "incoming/diabetes/", Suffix: ".csv",
-		Input: lp.Triggers[0].Input, Pos: lp.Triggers[0].Pos}) || lp.Triggers[0].Input.Value != "dataset" {
-		t.Errorf("triggers = %+v", lp.Triggers)
+	require.NotNil(t, lp)
+	require.Equal(t, "diabetes_xgboost_model", lp.Workflow.Value)
+	require.True(t, lp.Active)
+	assert.Equal(t, "cron", lp.Schedule.Kind)
+	assert.Equal(t, "0 3 * * ? *", lp.Schedule.Expr)
+	assert.Equal(t, "cron(0 3 * * ? *)", lp.Schedule.Canonical)
+	if assert.Len(t, lp.Triggers, 1) {
+		assert.Equal(t, TriggerSpec{Prefix: "incoming/diabetes/", Suffix: ".csv", Input: lp.Triggers[0].Input, Pos: lp.Triggers[0].Pos}, *lp.Triggers[0])
+		assert.Equal(t, "dataset", lp.Triggers[0].Input.Value)
 	}
 	r, err := s.ResolveLaunchPlan("diabetes_nightly")
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	assert.True(t, r.Fixed["seed"].Equal(Int(7)), "fixed seed = %v", r.Fixed["seed"])
+	assert.True(t, r.Defaults["test_split_ratio"].Equal(Float(0.33)), "default test_split_ratio = %v", r.Defaults["test_split_ratio"])
+	assert.Equal(t, "cron(0 3 * * ? *)", r.Schedule)
+	if assert.NotEmpty(t, r.Triggers) {
+		assert.Equal(t, Trigger{"incoming/diabetes/", ".csv", "dataset"}, r.Triggers[0])
 	}
-	if !r.Fixed["seed"].Equal(Int(7)) || !r.Defaults["test_split_ratio"].Equal(Float(0.33)) ||
-		r.Schedule != "cron(0 3 * * ? *)" || r.Triggers[0] != (Trigger{"incoming/diabetes/", ".csv", "dataset"}) || !r.Active {
-		t.Errorf("resolved = %+v", r)
-	}
-	if _, err := s.ResolveLaunchPlan("diabetes_nighty"); err == nil || !strings.Contains(err.Error(), `did you mean "diabetes_nightly"?`) {
-		t.Errorf("unknown launch plan: %v", err)
-	}
+	assert.True(t, r.Active)
+	_, err = s.ResolveLaunchPlan("diabetes_nighty")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `did you mean "diabetes_nightly"?`)
 }
 
 func TestParseLaunchPlanExtras(t *testing.T) {
@@ -128,16 +132,15 @@ workflow: wf
 active: false
 schedule: {rate: 2 hours, kickoff_time_input: at}
 notifications:
-  - {on: [failed, aborted], target: "sns:ops"}
+  - {on: [failed, aborted], target: "sns"}
 `)
 	r, err := s.ResolveLaunchPlan("hourly")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Active || r.Schedule != "rate(2 hours)" || r.KickoffInput != "at" || len(r.Fixed) != 0 ||
-		len(r.Notifications) != 1 || strings.Join(r.Notifications[0].On, ",") != "failed,aborted" || r.Notifications[0].Target != "sns:ops" {
-		t.Errorf("resolved = %+v", r)
-	}
+	require.NoError(t, err)
+	assert.False(t, r.Active)
+	assert.Equal(t, "rate(2 hours)", r.Schedule)
+	assert.Equal(t, "at", r.KickoffInput)
+	assert.Empty(t, r.Fixed)
+	assert.Equal(t, []Notification{{On: []string{"failed", "aborted"}, Target: "sns"}}, r.Notifications)
 }
 
 func TestParseStandaloneTaskAndShortForms(t *testing.T) {
@@ -158,28 +161,24 @@ nodes:
   a: {task: echo, inputs: {msg: hi}}
 `)
 	task := s.Task("echo")
-	if task == nil || task.Workflow != "" || task.Inputs[1].Description != "how many" || !task.Inputs[1].Type.Optional {
-		t.Fatalf("task = %+v", task)
-	}
-	if s.Workflow("nope") != nil || s.Task("nope") != nil || s.LaunchPlan("nope") != nil {
-		t.Error("lookups of unknown names must give nil")
-	}
+	require.NotNil(t, task)
+	require.Equal(t, "", task.Workflow)
+	require.Equal(t, "how many", task.Inputs[1].Description)
+	require.True(t, task.Inputs[1].Type.Optional)
+	assert.Nil(t, s.Workflow("nope"), "lookups of unknown names must give nil")
+	assert.Nil(t, s.Task("nope"), "lookups of unknown names must give nil")
+	assert.Nil(t, s.LaunchPlan("nope"), "lookups of unknown names must give nil")
 }
 
 func TestParseReportsEveryError(t *testing.T) {
 	data, err := os.ReadFile("testdata/validate/all_at_once.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = Parse("all_at_once.yaml", data)
 	var ds Diagnostics
-	if !errors.As(err, &ds) || len(ds) < 10 {
-		t.Fatalf("want at least 10 diagnostics at once, got %v", err)
-	}
+	require.True(t, errors.As(err, &ds), "want diagnostics, got %v", err)
+	require.GreaterOrEqual(t, len(ds), 10, "want at least 10 diagnostics at once")
 	for i := 1; i < len(ds); i++ {
-		if ds[i].Pos.less(ds[i-1].Pos) {
-			t.Errorf("diagnostics not sorted: %v before %v", ds[i-1].Pos, ds[i].Pos)
-		}
+		assert.False(t, ds[i].Pos.less(ds[i-1].Pos), "diagnostics not sorted: %v before %v", ds[i-1].Pos, ds[i].Pos)
 	}
 }
 
@@ -199,15 +198,12 @@ func TestParseAliasBomb(t *testing.T) {
 	b.WriteString("tasks:\n  t: {command: [t], inputs: {j: json}}\nnodes:\n  n: {task: t, inputs: {j: *a11}}\n")
 	start := time.Now()
 	_, err := Parse("bomb.yaml", []byte(b.String()))
-	if err == nil || !strings.Contains(err.Error(), "document too large") {
-		t.Errorf("want a too-large error, got %v", err)
-	}
+	require.Error(t, err, "want a too-large error")
+	assert.Contains(t, err.Error(), "document too large")
 	// Expanded, the bomb is 10^11 values: hours. Refused early it takes
 	// milliseconds; the bound leaves room for the race detector on a
 	// loaded 2-core machine.
-	if d := time.Since(start); d > 60*time.Second {
-		t.Errorf("alias bomb took %v", d)
-	}
+	assert.Less(t, time.Since(start), 60*time.Second, "alias bomb")
 }
 
 func itoa10(i int) string { return strconv.Itoa(i) }
@@ -215,8 +211,6 @@ func itoa10(i int) string { return strconv.Itoa(i) }
 func mustParse(t testing.TB, text string) *Spec {
 	t.Helper()
 	s, err := Parse("spec.yaml", []byte(text))
-	if err != nil {
-		t.Fatalf("parse:\n%v", err)
-	}
+	require.NoError(t, err, "parse")
 	return s
 }

@@ -115,6 +115,7 @@ type State struct {
 	LaunchPlan     string             `json:"launch_plan,omitempty"`
 	RecoveredFrom  string             `json:"recovered_from,omitempty"`  // the execution whose outputs this one reuses
 	RelaunchedFrom string             `json:"relaunched_from,omitempty"` // the execution this one reruns
+	Notifications  []Notification     `json:"notifications,omitempty"`   // whom to tell of the end (Decision 26)
 	Phase          ExecPhase          `json:"phase"`
 	NoCache        bool               `json:"no_cache,omitempty"`
 	OverwriteCache bool               `json:"overwrite_cache,omitempty"`
@@ -139,6 +140,7 @@ type Options struct {
 	// RecoveredFrom or RelaunchedFrom name the execution this one recovers
 	// or reruns (Decision 25).
 	RecoveredFrom, RelaunchedFrom string
+	Notifications                 []Notification
 }
 
 // NewState makes the pending state of a new execution of wf.
@@ -153,6 +155,7 @@ func NewState(wf *Compiled, digest string, opt Options, now time.Time) State {
 		LaunchPlan:     opt.LaunchPlan,
 		RecoveredFrom:  opt.RecoveredFrom,
 		RelaunchedFrom: opt.RelaunchedFrom,
+		Notifications:  opt.Notifications,
 		NoCache:        opt.NoCache,
 		OverwriteCache: opt.OverwriteCache,
 		Created:        now.UnixMilli(),
@@ -173,7 +176,19 @@ func (s *State) Clone() State {
 	c.Inputs = cloneLiterals(s.Inputs)
 	c.Outputs = cloneLiterals(s.Outputs)
 	c.Nodes = cloneNodeStates(s.Nodes)
+	c.Notifications = cloneNotifications(s.Notifications)
 	return c
+}
+
+func cloneNotifications(ns []Notification) []Notification {
+	if ns == nil {
+		return nil
+	}
+	out := make([]Notification, len(ns))
+	for i, n := range ns {
+		out[i] = Notification{On: append([]string(nil), n.On...), Target: n.Target}
+	}
+	return out
 }
 
 func cloneNodeStates(ns []NodeState) []NodeState {

@@ -29,6 +29,8 @@ type LaunchRequest struct {
 	Inputs          map[string]orchestrator.Literal `json:"inputs,omitempty"`
 	RequestedAt     time.Time                       `json:"requested_at"`
 	Cause           string                          `json:"cause,omitempty"` // "cli", "trigger s3://…", "schedule 2026-…"
+	// Notifications are sent besides the launch plan's (aloft launch --notify).
+	Notifications []orchestrator.Notification `json:"notifications,omitempty"`
 }
 
 // CancelRequest asks to cancel a running execution.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/aloft-run/aloft/functions"
 	"github.com/aloft-run/aloft/functions/localplane"
 	"github.com/aloft-run/aloft/layout"
+	"github.com/aloft-run/aloft/notify"
 	"github.com/aloft-run/aloft/store"
 	"github.com/aloft-run/aloft/store/dirstore"
 	"github.com/aloft-run/aloft/store/s3store"
@@ -109,10 +111,16 @@ func devCmd(ctx context.Context, args []string, io Stdio) int {
 		return failErr(io, "dev", err)
 	}
 	plane := &localplane.Plane{SweepEvery: *sweep}
+	// Notifications: webhooks, and EventBridge and SNS through the AWS
+	// endpoint when there is one, else the AWS configuration.
+	var notifier engine.Notifier = newCLINotifier(io.Env)
+	if *endpoint != "" {
+		notifier = notify.FromEnv(&awsCfg, os.Getenv)
+	}
 	// The sweep asks the executor whether the processes that claimed
 	// attempts still run: those of a dev killed with -9 are reclaimed.
 	eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex, Liveness: ex, Wake: plane.Wake, Now: io.Env.Now, NewID: io.Env.NewID,
-		Warn: func(msg string) { log.Warn(msg) }, Finished: functions.LogFinished(log)})
+		Warn: func(msg string) { log.Warn(msg) }, Finished: functions.LogFinished(log), Notifier: notifier})
 	if err != nil {
 		return failErr(io, "dev", err)
 	}

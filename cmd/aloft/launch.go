@@ -40,6 +40,7 @@ type launchFlags struct {
 	workflow        bool
 	workflowVersion string
 	wait, quiet     bool
+	notify          listFlag
 }
 
 // launchTarget is what a launch runs: a launch-plan version (nil for a
@@ -62,10 +63,15 @@ func launchCmd(ctx context.Context, args []string, io Stdio) int {
 	fs.StringVar(&f.workflowVersion, "workflow-version", "", "with --workflow: the workflow's `version`")
 	fs.BoolVar(&f.wait, "wait", false, "follow the run until it ends; the exit code says how it ended")
 	fs.BoolVar(&f.quiet, "quiet", false, "with --wait: show no progress, only the result")
+	fs.Var(&f.notify, "notify", notifyUsage+"; added to the launch plan's notifications")
 	f.register(fs)
 	pos, code := parseFlags(fs, args)
 	if code >= 0 {
 		return code
+	}
+	notifications, err := parseNotify(f.notify)
+	if err != nil {
+		return usageErr(io, "launch", "%v", err)
 	}
 	switch {
 	case len(pos) != 1:
@@ -114,6 +120,7 @@ func launchCmd(ctx context.Context, args []string, io Stdio) int {
 	}
 	req := &registry.LaunchRequest{
 		ID: id, Project: f.project, Domain: f.domain, Inputs: sent, RequestedAt: io.Env.now().UTC(), Cause: "cli",
+		Notifications: notifications,
 	}
 	what := fmt.Sprintf("workflow %s version %s", name, target.wfVersion)
 	if target.plan != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 
 	"github.com/aloft-run/aloft/batchrunner"
 	"github.com/aloft-run/aloft/batchrunner/local"
@@ -29,7 +30,15 @@ aborted. --resume ID continues an execution an aloft process left behind,
 or reruns a failed or aborted one with the same workflow and inputs (nodes
 whose outputs are cached are not run again). A run's execution belongs to
 its aloft run process: aloft dev leaves it alone, and once the process is
-gone aloft executions shows it interrupted until --resume takes it over.`
+gone aloft executions shows it interrupted until --resume takes it over.
+
+--notify TARGET tells TARGET when the run fails or is aborted:
+webhook:https://URL (a POST of JSON with the execution's id, phase, error
+and a link; a Slack incoming-webhook URL works as is), eventbridge (an
+event on the default bus) or sns (the topic in $ALOFT_NOTIFY_TOPIC_ARN);
+the last two use the AWS configuration. on=succeeded,failed:TARGET picks
+the phases. A notification that cannot be sent is a warning, never a
+failed run.`
 
 // runFlags are the settings of aloft run.
 type runFlags struct {
@@ -45,6 +54,7 @@ type runFlags struct {
 	runner         string
 	json           bool
 	quiet          bool
+	notify         listFlag
 }
 
 func runCmd(ctx context.Context, args []string, io Stdio) int {
@@ -63,9 +73,14 @@ func runCmd(ctx context.Context, args []string, io Stdio) int {
 	fs.StringVar(&f.runner, "runner", "", "the Linux aloft-runner `binary` for --executor docker (default: next to aloft, or on PATH)")
 	fs.BoolVar(&f.json, "json", false, "print the result as one JSON object on stdout")
 	fs.BoolVar(&f.quiet, "quiet", false, "show no progress, only the result")
+	fs.Var(&f.notify, "notify", notifyUsage)
 	files, code := parseFlags(fs, args)
 	if code >= 0 {
 		return code
+	}
+	notifications, err := parseNotify(f.notify)
+	if err != nil {
+		return usageErr(io, "run", "%v", err)
 	}
 	switch {
 	case f.noCache && f.overwriteCache:
@@ -77,7 +92,7 @@ func runCmd(ctx context.Context, args []string, io Stdio) int {
 	case f.resume != "" && (len(f.inputs) > 0 || f.inputsFile != "" || f.workflow != ""):
 		return usageErr(io, "run", "--resume continues an execution with its own workflow and inputs: drop --workflow, --input and --inputs-file")
 	case f.resume != "":
-		return resumeRun(ctx, &f, io)
+		return resumeRun(ctx, &f, notifications, io)
 	case len(files) == 0:
 		return usageErr(io, "run", "no spec file (usage: aloft run FILE [--input name=value ...])")
 	}
@@ -101,6 +116,7 @@ func runCmd(ctx context.Context, args []string, io Stdio) int {
 	}
 	ref, err := s.eng.Start(ctx, wf, given, engine.StartOptions{
 		Project: f.project, Domain: f.domain, NoCache: f.noCache, OverwriteCache: f.overwriteCache, BaseDir: io.Env.Dir,
+		Notifications: notifications,
 	})
 	if err != nil {
 		s.view.close()
@@ -123,7 +139,7 @@ func runCmd(ctx context.Context, args []string, io Stdio) int {
 // on from its saved state; a failed or aborted one is started again as a
 // new execution of the same compiled workflow and inputs, so that nodes
 // whose outputs are cached are not run again; a succeeded one is reported.
-func resumeRun(ctx context.Context, f *runFlags, io Stdio) int {
+func resumeRun(ctx context.Context, f *runFlags, notifications []orchestrator.Notification, io Stdio) int {
 	st, err := f.openExisting(io.Env)
 	if err != nil {
 		return usageErr(io, "run", "--resume %s: %v", f.resume, err)
@@ -150,6 +166,7 @@ func resumeRun(ctx context.Context, f *runFlags, io Stdio) int {
 		next, err := s.eng.Start(ctx, prev.Compiled(), prev.Inputs, engine.StartOptions{
 			Project: ref.Project, Domain: ref.Domain, LaunchPlan: prev.LaunchPlan,
 			NoCache: f.noCache, OverwriteCache: f.overwriteCache, BaseDir: io.Env.Dir,
+			Notifications: append(slices.Clone(prev.Notifications), notifications...),
 		})
 		if err != nil {
 			s.view.close()
@@ -158,6 +175,9 @@ func resumeRun(ctx context.Context, f *runFlags, io Stdio) int {
 		s.announce(fmt.Sprintf("execution %s %s; running it again with the same inputs (nodes with cached outputs are not rerun)", ref.Exec, prev.Phase))
 		s.started(next)
 		return s.drive(ctx, next, false)
+	}
+	if len(notifications) > 0 {
+		fmt.Fprintf(io.Err, "warning: --notify ignored: execution %s keeps the notifications it started with\n", ref.Exec)
 	}
 	s.announce(fmt.Sprintf("resuming execution %s", ref.Exec))
 	return s.drive(ctx, ref, true)
@@ -197,7 +217,7 @@ func newSession(st *dirstore.Store, f *runFlags, io Stdio) (*session, error) {
 		warn = func(msg string) { fmt.Fprintf(view, "aloft | warning: %s\n", msg) }
 	}
 	eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex, Now: io.Env.Now, NewID: io.Env.NewID,
-		Observe: view.observe, Warn: warn})
+		Observe: view.observe, Warn: warn, Notifier: newCLINotifier(io.Env)})
 	if err != nil {
 		view.close()
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -14,12 +15,13 @@ import (
 	"github.com/aloft-run/aloft/batchrunner/awsbatch"
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/functions"
+	"github.com/aloft-run/aloft/notify"
 )
 
 func main() { functions.Main("advance", wire) }
 
-// wire builds advance over the S3 store, the AWS Batch dispatcher and the
-// SQS queue that carries its delayed wake-ups.
+// wire builds advance over the S3 store, the AWS Batch dispatcher, the
+// SQS queue that carries its delayed wake-ups and the notification targets.
 func wire(ctx context.Context, env functions.Env) (func(context.Context, json.RawMessage) (any, error), error) {
 	cfg, base, err := functions.OpenAWS(ctx, "advance", env)
 	if err != nil {
@@ -35,8 +37,11 @@ func wire(ctx context.Context, env functions.Env) (func(context.Context, json.Ra
 		return nil, fmt.Errorf("advance: %w", err)
 	}
 	waker := &functions.SQSWaker{Client: sqs.NewFromConfig(cfg), QueueURL: env.QueueURL}
+	// Notifications go to webhooks, the default event bus and the stack's
+	// notification topic (ALOFT_NOTIFY_TOPIC_ARN).
+	notifier := notify.FromEnv(&cfg, os.Getenv)
 	eng, err := engine.New(engine.Config{Store: base.Store, Now: base.Now, Dispatcher: d, Wake: waker.Wake,
-		Warn: func(msg string) { base.Log.Warn(msg) }, Finished: functions.LogFinished(base.Log)})
+		Warn: func(msg string) { base.Log.Warn(msg) }, Finished: functions.LogFinished(base.Log), Notifier: notifier})
 	if err != nil {
 		return nil, fmt.Errorf("advance: %w", err)
 	}
