@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -380,19 +379,18 @@ func (r *runner) keyEvent(ctx context.Context, key string) (orchestrator.Event, 
 // content: an outputs.json at hand is not read back. (An error.json is:
 // should outputs.json exist too, it wins, as ReadResult decides.)
 func (r *runner) noticeEvent(ctx context.Context, key string, body []byte) (orchestrator.Event, error) {
-	parts := strings.Split(strings.TrimPrefix(key, layout.ExecDataPrefix(r.l.ref.Exec)), "/")
-	if len(parts) != 3 {
+	exec, seg, attempt, file, ok := layout.ParseAttemptKey(key)
+	if !ok || exec != r.ref.Exec {
 		return nil, nil
 	}
-	node, item, ok := r.parseSeg(parts[0])
-	attempt, err := strconv.Atoi(parts[1])
-	if !ok || err != nil {
+	node, item, ok := r.parseSeg(seg)
+	if !ok {
 		return nil, nil
 	}
 	switch {
-	case parts[2] == batchrunner.ClaimFile:
+	case file == batchrunner.ClaimFile:
 		return orchestrator.AttemptStarted{Node: node, Item: item, Attempt: attempt}, nil
-	case parts[2] == batchrunner.OutputsFile && body != nil:
+	case file == batchrunner.OutputsFile && body != nil:
 		var out batchrunner.Outputs
 		if json.Unmarshal(body, &out) == nil {
 			return orchestrator.AttemptSucceeded{Node: node, Item: item, Attempt: attempt, Outputs: out.Outputs}, nil
@@ -407,15 +405,11 @@ func (r *runner) parseSeg(seg string) (int32, int, bool) {
 	if i, ok := wf.NodeIndex(seg); ok {
 		return i, -1, true
 	}
-	dot := strings.LastIndexByte(seg, '.')
-	if dot < 0 {
+	name, item := layout.ParseAttemptSeg(seg)
+	if item < 0 {
 		return 0, 0, false
 	}
-	item, err := strconv.Atoi(seg[dot+1:])
-	if err != nil {
-		return 0, 0, false
-	}
-	i, ok := wf.NodeIndex(seg[:dot])
+	i, ok := wf.NodeIndex(name)
 	return i, item, ok
 }
 
