@@ -26,7 +26,8 @@ func ActiveAttempts(s State) []AttemptRef {
 
 // PendingCommands recomputes the intentions a saved state implies but that may not
 // have been acted on (a crash between persist and act): cache lookups in
-// flight, dispatches not yet acknowledged, retry timers, and the finish of
+// flight, reservations asked for, dispatches not yet acknowledged, retry
+// and lease timers, and the finish of
 // an ended run with, for an aborted one, the cancels of its stopped jobs. Redelivering them is harmless: lookups are reads, and a
 // Dispatch is deduplicated by the attempt's claim.
 func PendingCommands(s State) []Command {
@@ -56,11 +57,13 @@ func PendingCommands(s State) []Command {
 		n := &s.wf.Nodes[node]
 		t := s.wf.Tasks[n.Task]
 		switch {
+		case it.Phase == CacheLookup && it.Missed:
+			cmds = append(cmds, Reserve{Node: node, Item: item, Try: it.Tries, Task: t, Inputs: m.itemInputs(node, item)})
 		case it.Phase == CacheLookup:
 			cmds = append(cmds, LookupCache{Node: node, Item: item, Task: t, Inputs: m.itemInputs(node, item)})
 		case it.Phase == Queued && it.JobID == "":
 			cmds = append(cmds, Dispatch{Node: node, NodeName: n.Name, Item: item, Attempt: it.Attempt, Task: t, Inputs: m.itemInputs(node, item)})
-		case it.Phase == Retrying:
+		case it.Phase == Retrying || it.Phase == Waiting:
 			cmds = append(cmds, Wake{At: time.UnixMilli(it.RetryAt).UTC()})
 		}
 	})
