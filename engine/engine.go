@@ -37,6 +37,13 @@ type Config struct {
 	// at (or soon after) at: the advance function sends itself a delayed
 	// message. Event-driven shells without it rely on their sweep.
 	Wake func(ctx context.Context, ref Ref, at time.Time) error
+	// ReservationLease is how long a reservation of a serialized cache key
+	// (cache: {serialize: true}) holds without renewal: a holder that died
+	// blocks identical attempts at most this long. Zero means 5 minutes.
+	ReservationLease time.Duration
+	// ReservationRenew is how often a holder renews its lease while its
+	// node runs. Zero means every minute.
+	ReservationRenew time.Duration
 	// HTTPGet fetches https:// inputs at ingestion; nil uses net/http.
 	HTTPGet func(ctx context.Context, url string) (body []byte, err error)
 }
@@ -57,6 +64,12 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.NewID == nil {
 		cfg.NewID = NewExecID(cfg.Now)
+	}
+	if cfg.ReservationLease <= 0 {
+		cfg.ReservationLease = DefaultReservationLease
+	}
+	if cfg.ReservationRenew <= 0 {
+		cfg.ReservationRenew = DefaultReservationRenew
 	}
 	return &Engine{cfg: cfg, cat: catalog.New(cfg.Store)}, nil
 }

@@ -84,3 +84,43 @@ func each(s State, fn func(node int32, item int, it *NodeState)) {
 		fn(int32(i), -1, ns)
 	}
 }
+
+// HeldReservations lists the reservations of serialized cache keys a
+// running execution holds (nodes that have not ended), whose leases its
+// shell renews while they run.
+func HeldReservations(s State) []Reserve {
+	var out []Reserve
+	serialNodes(s, func(node int32, it *NodeState, m *machine) {
+		if it.Held && !it.Phase.Terminal() {
+			out = append(out, Reserve{Node: node, Item: -1, Try: it.Tries, Task: m.wf.Tasks[m.wf.Nodes[node].Task], Inputs: m.itemInputs(node, -1)})
+		}
+	})
+	return out
+}
+
+// WaitingLookups lists the cache lookups whose hits would wake a running
+// execution's waiting nodes: a shell that hears of no catalog write (one
+// made by another process, or a lost notification) asks them again.
+func WaitingLookups(s State) []LookupCache {
+	var out []LookupCache
+	serialNodes(s, func(node int32, it *NodeState, m *machine) {
+		if it.Phase == Waiting {
+			out = append(out, LookupCache{Node: node, Item: -1, Task: m.wf.Tasks[m.wf.Nodes[node].Task], Inputs: m.itemInputs(node, -1)})
+		}
+	})
+	return out
+}
+
+// serialNodes visits the task nodes of a running execution (map items are
+// not serialized).
+func serialNodes(s State, fn func(node int32, it *NodeState, m *machine)) {
+	if s.wf == nil || s.Phase != ExecRunning {
+		return
+	}
+	m := &machine{s: &s, wf: s.wf}
+	for i := range s.Nodes {
+		if s.wf.Nodes[i].Kind != NodeMap {
+			fn(int32(i), &s.Nodes[i], m)
+		}
+	}
+}
