@@ -82,6 +82,32 @@ func (r *runner) renewDue(ctx context.Context) {
 	}
 }
 
+// renewTicker wakes Run's loop every ReservationRenew while the workflow
+// has serialized tasks, so that held leases are renewed however busy or
+// idle the loop is; the result stops it.
+func (r *runner) renewTicker() (stop func()) {
+	serial := false
+	for _, t := range r.l.state.Compiled().Tasks {
+		serial = serial || t.Cache != nil && t.Cache.Serialize
+	}
+	if !serial {
+		return func() {}
+	}
+	tk := time.NewTicker(r.e.cfg.ReservationRenew)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-tk.C:
+				r.q.pushTick()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { tk.Stop(); close(done) }
+}
+
 // waitingHits looks up the catalog entries that waiting nodes wait for and
 // returns the hits: how an execution learns of another's catalog write
 // when no notification reached it (another process, the sweep).

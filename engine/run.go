@@ -68,6 +68,7 @@ func (e *Engine) Run(ctx context.Context, ref Ref, resume bool) (_ orchestrator.
 	if err != nil {
 		return l.state, err
 	}
+	defer r.renewTicker()()
 	w := newWaiter(ctx.Done())
 	defer w.stop()
 	for {

@@ -40,17 +40,21 @@ nodes:
 // serialEngine is one engine over the bucket, with a store of its own
 // (its own notifications, as another process has) and a clock that starts
 // at base and runs with real time.
-func serialEngine(t *testing.T, bucket, id string, base time.Time, observe func(*orchestrator.State)) (*engine.Engine, *dirstore.Store) {
+func serialEngine(t *testing.T, bucket, id string, base time.Time, observe func(*orchestrator.State), lease ...time.Duration) (*engine.Engine, *dirstore.Store) {
 	t.Helper()
 	st, err := dirstore.Open(bucket)
 	require.NoError(t, err)
 	ex, err := local.New(st, local.Options{GPUs: []int{}, WorkDir: t.TempDir()})
 	require.NoError(t, err)
 	start := time.Now()
-	eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex, Observe: observe,
+	cfg := engine.Config{Store: st, Dispatcher: ex, Observe: observe,
 		NewID: func() string { return id },
 		Now:   func() time.Time { return base.Add(time.Since(start)) },
-	})
+	}
+	if len(lease) == 2 {
+		cfg.ReservationLease, cfg.ReservationRenew = lease[0], lease[1]
+	}
+	eng, err := engine.New(cfg)
 	require.NoError(t, err)
 	return eng, st
 }
@@ -129,6 +133,23 @@ func TestSerializeRunsEachTaskOnce(t *testing.T) {
 	for _, e := range entries {
 		assert.False(t, strings.HasSuffix(e.Name(), ".reservation"), "reservation %s left behind", e.Name())
 	}
+}
+
+// A holder renews its lease while its task runs: with a lease much shorter
+// than the task, the other run still waits for the entry instead of taking
+// the reservation over.
+func TestSerializeRenewsLease(t *testing.T) {
+	wf, count := serialWorkflow(t, true)
+	bucket := filepath.Join(t.TempDir(), "bucket")
+	base := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	const lease, renew = 300 * time.Millisecond, 50 * time.Millisecond
+	e1, _ := serialEngine(t, bucket, "one", base, nil, lease, renew)
+	e2, _ := serialEngine(t, bucket, "two", base, nil, lease, renew)
+	states := runTogether(t, wf, e1, e2)
+	for _, s := range states {
+		require.Equal(t, orchestrator.ExecSucceeded, s.Phase, s.Error)
+	}
+	assert.ElementsMatch(t, []string{"1", "2"}, runs(t, count), "each task ran once")
 }
 
 // Without serialize, behaviour is unchanged: both runs run every task.
