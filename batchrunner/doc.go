@@ -18,7 +18,9 @@
 // aloft-runner binary inside Batch containers and by the local executor
 // (batchrunner/local) in-process, so a local task costs one process: the
 // task itself. Run claims the attempt, fetches inputs into a scratch
-// directory, renders the command template ({{inputs.x}}, {{outputs.y}})
+// directory (copies, never the store's own files, each hashed as it is
+// copied: bytes that differ from the input's recorded digest fail the
+// attempt with a system error, which is retried; Decision 23), renders the command template ({{inputs.x}}, {{outputs.y}})
 // into an argv that no shell ever sees, runs it in its own process group
 // under its timeout and memory limit (a cgroup v1 memory cgroup where one
 // can be made, else RSS polling), and validates and uploads the declared

@@ -130,17 +130,11 @@ func (f *fetcher) fetchFile(ctx context.Context, b orchestrator.Blob, dst string
 		return "", nil, err
 	}
 	if key, ok := f.st.KeyOf(b.URI); ok {
-		rc, _, err := f.st.Get(ctx, key)
-		if errors.Is(err, store.ErrNotFound) {
-			return "", failf(orchestrator.ErrNoRetry, "%s is not in the store", b.URI), nil
+		_, terr, err := f.fetchObject(ctx, key, b.Digest, dst)
+		if terr != nil || err != nil {
+			return "", terr, err
 		}
-		if err != nil {
-			return "", nil, err
-		}
-		defer rc.Close()
-		// Trust the store's content: no digest check, so a local copy can
-		// be done by the kernel (copy_file_range) without reading it here.
-		return dst, nil, copyToFile(dst, rc, "", nil)
+		return dst, nil, nil
 	}
 	u, err := url.Parse(b.URI)
 	if err != nil {
@@ -169,6 +163,38 @@ func (f *fetcher) fetchFile(ctx context.Context, b orchestrator.Blob, dst string
 		return dst, nil, nil
 	}
 	return "", failf(orchestrator.ErrNoRetry, "cannot fetch %s: not in this store and not an https URL or a local path", b.URI), nil
+}
+
+// fetchObject copies the store object key to dst, hashing it on the way
+// (one pass), and returns its digest. Bytes that differ from want (when set)
+// fail the attempt with a system error, so it is retried: the object may be
+// replaced by then, and a cache lookup quarantines it (Decision 23). The
+// task gets a copy, never the store's own file.
+func (f *fetcher) fetchObject(ctx context.Context, key, want, dst string) (string, *taskError, error) {
+	rc, obj, err := f.st.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", failf(orchestrator.ErrNoRetry, "%s is not in the store", f.st.URI(key)), nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	defer rc.Close()
+	if !strings.HasPrefix(want, "sha256:") {
+		want = "" // only SHA-256 is checked; others come from outside the store
+	}
+	if want != "" && obj.Digest != "" && obj.Digest != want {
+		return "", failf(orchestrator.ErrSystem, "%s: the store holds %s, not the recorded %s", f.st.URI(key), obj.Digest, want), nil
+	}
+	sum := sha256.New()
+	err = copyToFile(dst, rc, want, sum)
+	var de *digestError
+	if errors.As(err, &de) {
+		return "", failf(orchestrator.ErrSystem, "%s: %v", f.st.URI(key), err), nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	return "sha256:" + hex.EncodeToString(sum.Sum(nil)), nil, nil
 }
 
 // download fetches an http(s) URL, checking its digest when the literal has one.
@@ -215,11 +241,21 @@ func (f *fetcher) fetchDir(ctx context.Context, b orchestrator.Blob, dst string)
 		if err != nil {
 			return "", nil, err
 		}
+		files := make(map[string]string, len(objs))
 		for _, o := range objs {
 			rel := strings.TrimPrefix(o.Key, key+"/")
-			if _, terr, err := f.fetchFile(ctx, orchestrator.Blob{URI: f.st.URI(o.Key)}, filepath.Join(dst, filepath.FromSlash(rel))); terr != nil || err != nil {
+			p := filepath.Join(dst, filepath.FromSlash(rel))
+			if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
+				return "", nil, err
+			}
+			got, terr, err := f.fetchObject(ctx, o.Key, "", p)
+			if terr != nil || err != nil {
 				return "", terr, err
 			}
+			files[rel] = got
+		}
+		if got := DirectoryDigest(files); b.Digest != "" && got != b.Digest {
+			return "", failf(orchestrator.ErrSystem, "%s: the store's files hash to %s, not the recorded %s", b.URI, got, b.Digest), nil
 		}
 		return dst, nil, nil
 	}

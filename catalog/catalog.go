@@ -172,14 +172,12 @@ func hasParam(ps []orchestrator.Param, name string) bool {
 
 // read decodes the entry at path; a missing object gives store.ErrNotFound.
 func (c *Catalog) read(ctx context.Context, path string) (*Entry, error) {
-	rc, _, err := c.st.Get(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
 	var e Entry
-	if err := json.NewDecoder(rc).Decode(&e); err != nil {
-		return nil, fmt.Errorf("read catalog entry %s: %w", path, err)
+	if err := c.readJSON(ctx, path, &e); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read catalog entry: %w", err)
 	}
 	return &e, nil
 }

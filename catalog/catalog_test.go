@@ -25,6 +25,7 @@ type memStore struct {
 	objs      map[string][]byte
 	conflicts int
 	failPut   error // returned by every Put when set
+	failHead  error // returned by every Head when set
 }
 
 var _ catalog.Store = (*memStore)(nil)
@@ -79,6 +80,23 @@ func (m *memStore) Delete(_ context.Context, key string) error {
 	delete(m.objs, key)
 	return nil
 }
+
+func (m *memStore) Head(_ context.Context, key string) (store.Object, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failHead != nil {
+		return store.Object{}, m.failHead
+	}
+	b, ok := m.objs[key]
+	if !ok {
+		return store.Object{}, fmt.Errorf("head %s: %w", key, store.ErrNotFound)
+	}
+	return object(key, b), nil
+}
+
+func (m *memStore) URI(key string) string { return "s3://bucket/" + key }
+
+func (m *memStore) KeyOf(uri string) (string, bool) { return strings.CutPrefix(uri, "s3://bucket/") }
 
 func (m *memStore) keys() []string {
 	m.mu.Lock()

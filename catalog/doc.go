@@ -18,6 +18,13 @@
 // `aloft cache evict`. An entry's outputs point at the objects the producing
 // attempt wrote, so a hit copies no data.
 //
+// Lookup is Get for the shells: it also checks each output object against
+// the size and digest the entry recorded, using the store's Head (its
+// checksum, nothing downloaded; Decision 23). A blob that fails moves to
+// quarantine/ with a Reason record beside it (ListQuarantined,
+// EvictQuarantined); an entry that does not decode or points at a missing
+// or failed blob is removed, so the miss's run writes it again.
+//
 // The package leaves out: deciding whether to look up or write (Step emits
 // LookupCache and WriteCatalog commands; the shells call this package),
 // waiting for a concurrent identical node (cache serialize), ingesting

@@ -12,8 +12,16 @@ import (
 // List returns the entries of task in project/domain, or of every task there
 // when task is "", sorted by task, cache version and key (for `aloft cache
 // list`). It reads every entry, one object at a time. An entry evicted while
-// List runs is left out.
+// List runs is left out, and so is one that cannot be read or decoded.
 func (c *Catalog) List(ctx context.Context, project, domain, task string) ([]Entry, error) {
+	return c.ListSkipping(ctx, project, domain, task, nil)
+}
+
+// ListSkipping is List that reports each entry it leaves out because it
+// cannot be read or decoded to skip (when not nil) with the entry's key.
+// Such an entry is a miss for Lookup, which removes it so the next run
+// writes it again; Evict removes it too.
+func (c *Catalog) ListSkipping(ctx context.Context, project, domain, task string, skip func(key string, err error)) ([]Entry, error) {
 	segs := []string{project, domain}
 	if task != "" {
 		segs = append(segs, task)
@@ -33,7 +41,10 @@ func (c *Catalog) List(ctx context.Context, project, domain, task string) ([]Ent
 			continue
 		}
 		if err != nil {
-			return nil, err
+			if skip != nil {
+				skip(o.Key, err)
+			}
+			continue
 		}
 		out = append(out, *e)
 	}

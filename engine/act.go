@@ -55,34 +55,16 @@ func (r *runner) lookup(ctx context.Context, c orchestrator.LookupCache) orchest
 		r.e.warnf("cache lookup for node %s: %v; running it", r.nodeName(c.Node, c.Item), err)
 		return miss
 	}
-	entry, err := r.e.cat.Get(ctx, ref.Project, ref.Domain, c.Task, key)
+	// Lookup checks the outputs' sizes and digests against the store's
+	// record of them and quarantines a blob that fails (Decision 23).
+	entry, err := r.e.cat.Lookup(ctx, ref.Project, ref.Domain, c.Task, key, r.e.cfg.Now())
 	if err != nil {
-		if !errors.Is(err, catalog.ErrNotFound) {
+		if !errors.Is(err, catalog.ErrNotFound) || errors.Is(err, catalog.ErrUnusable) {
 			r.e.warnf("cache lookup for node %s: %v; running it", r.nodeName(c.Node, c.Item), err)
 		}
 		return miss
 	}
-	if !r.blobsExist(ctx, entry.Outputs) {
-		return miss // the cached objects were deleted: run again
-	}
 	return orchestrator.CacheResult{Node: c.Node, Item: c.Item, Hit: true, Outputs: entry.Outputs}
-}
-
-// blobsExist checks that the files a cache entry points at are still there.
-func (r *runner) blobsExist(ctx context.Context, outs map[string]orchestrator.Literal) bool {
-	for _, l := range outs {
-		if l.Kind != orchestrator.KindFile || l.Blob == nil {
-			continue
-		}
-		key, ok := r.e.cfg.Store.KeyOf(l.Blob.URI)
-		if !ok {
-			continue
-		}
-		if _, err := r.e.cfg.Store.Head(ctx, key); err != nil {
-			return false
-		}
-	}
-	return true
 }
 
 func (r *runner) dispatch(ctx context.Context, c orchestrator.Dispatch) orchestrator.Event {

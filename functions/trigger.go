@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
 	"github.com/aloft-run/aloft/registry"
+	"github.com/aloft-run/aloft/store"
 )
 
 // Launched is one launch request trigger wrote (or found written).
@@ -20,13 +22,28 @@ type Launched struct {
 	New        bool   `json:"new"` // false: a duplicated event, nothing new started
 }
 
-// Trigger handles an S3 object created under incoming/ (every active launch
-// plan whose trigger matches the key starts one run with the object bound to
-// the trigger's input) and a schedule rule's input (the launch plan starts
-// one run with the scheduled time as its kickoff input). Runs start by
-// writing launch requests with derived ids, so a duplicated event starts
-// nothing new; advance consumes them.
-func (c *Control) Trigger(ctx context.Context, raw json.RawMessage) ([]Launched, error) {
+// Trigger is the trigger function: it starts runs by writing launch
+// requests (and, for a drop, a snapshot and a marker), and needs only the
+// store.
+type Trigger struct {
+	Base
+}
+
+// Handle is the trigger function's Lambda handler. It handles an S3 object
+// created under incoming/ (every active launch plan whose trigger matches
+// the key starts one run with a snapshot of the object bound to the
+// trigger's input) and a schedule rule's input (the launch plan starts one
+// run with the scheduled time as its kickoff input). Runs start by writing
+// launch requests with derived ids, so a duplicated event starts nothing
+// new; advance consumes them.
+//
+// For a drop (Decision 27): temporary names (a leading dot, a .tmp suffix)
+// start nothing; each version of an object is triggered once, recorded by a
+// marker (layout.TriggeredKey) written after its requests; the run's input
+// is a copy of that version under the execution's data (layout.InputPrefix)
+// with its digest, not the mutable object; a version replaced before the
+// trigger read it starts nothing (the newer one's event does).
+func (c *Trigger) Handle(ctx context.Context, raw json.RawMessage) ([]Launched, error) {
 	var sched ScheduleInput
 	if err := json.Unmarshal(raw, &sched); err == nil && sched.Schedule != nil {
 		return c.triggerSchedule(ctx, sched)
@@ -46,24 +63,49 @@ func (c *Control) Trigger(ctx context.Context, raw json.RawMessage) ([]Launched,
 	if !ok {
 		return nil, fmt.Errorf("trigger: s3://%s/%s is not in aloft's bucket", d.Bucket.Name, d.Object.Key)
 	}
+	rel, ok := layout.ParseIncomingKey(key)
+	if !ok {
+		c.log().Info("trigger: not a drop (a temporary name, or outside incoming/)", "key", key)
+		return nil, nil
+	}
+	etag := strings.Trim(d.Object.ETag, `"`)
+	version := d.Object.VersionID
+	if version == "" {
+		version = etag
+	}
+	marker := layout.TriggeredKey(rel, version)
+	if runs, done, err := c.triggered(ctx, marker); err != nil || done {
+		if done {
+			c.log().Info("trigger: this version was triggered before", "key", key, "version", version)
+		}
+		return runs, err
+	}
 	plans, err := registry.ActivePlans(ctx, c.Store)
 	if err != nil {
 		return nil, fmt.Errorf("trigger: %w", err)
 	}
-	version := d.Object.VersionID
-	if version == "" {
-		version = strings.Trim(d.Object.ETag, `"`)
-	}
+	m := TriggerMarker{Key: key, Version: version, Runs: []Launched{}}
 	var out []Launched
 	for _, lp := range plans {
 		for _, t := range lp.Triggers {
 			if !strings.HasPrefix(key, t.Prefix) || !strings.HasSuffix(key, t.Suffix) {
 				continue
 			}
+			id := registry.TriggerID(lp.Project, lp.Domain, lp.Name, key, version)
+			in, err := c.snapshot(ctx, key, etag, id, t.Input)
+			if errors.Is(err, errSuperseded) || errors.Is(err, store.ErrNotFound) {
+				c.log().Info("trigger: the object changed or went away since the event; its next version starts its run",
+					"key", key, "version", version)
+				return out, nil
+			}
+			if err != nil {
+				return out, err
+			}
+			m.Digest, m.Size = in.Blob.Digest, in.Blob.Size
 			r := &registry.LaunchRequest{
-				ID:      registry.TriggerID(lp.Project, lp.Domain, lp.Name, key, version),
+				ID:      id,
 				Project: lp.Project, Domain: lp.Domain, LaunchPlan: lp.Name, Version: lp.Version,
-				Inputs:      map[string]orchestrator.Literal{t.Input: orchestrator.File(orchestrator.Blob{URI: c.Store.URI(key)})},
+				Inputs:      map[string]orchestrator.Literal{t.Input: in},
 				RequestedAt: c.now().UTC(),
 				Cause:       "trigger " + c.Store.URI(key),
 			}
@@ -72,14 +114,18 @@ func (c *Control) Trigger(ctx context.Context, raw json.RawMessage) ([]Launched,
 				return out, err
 			}
 			out = append(out, l)
+			m.Runs = append(m.Runs, l)
 			break // one run per launch plan, whichever of its triggers matched
 		}
+	}
+	if err := c.markTriggered(ctx, marker, m); err != nil {
+		return out, err
 	}
 	c.log().Info("trigger", "key", key, "runs", len(out))
 	return out, nil
 }
 
-func (c *Control) triggerSchedule(ctx context.Context, in ScheduleInput) ([]Launched, error) {
+func (c *Trigger) triggerSchedule(ctx context.Context, in ScheduleInput) ([]Launched, error) {
 	s := in.Schedule
 	if s.Project == "" || s.Domain == "" || s.LaunchPlan == "" || s.Time.IsZero() {
 		return nil, errors.New("trigger: a schedule input needs project, domain, launch_plan and time")
@@ -108,7 +154,7 @@ func (c *Control) triggerSchedule(ctx context.Context, in ScheduleInput) ([]Laun
 	return []Launched{l}, nil
 }
 
-func (c *Control) request(ctx context.Context, r *registry.LaunchRequest) (Launched, error) {
+func (c *Trigger) request(ctx context.Context, r *registry.LaunchRequest) (Launched, error) {
 	created, err := registry.PutLaunchRequest(ctx, c.Store, r)
 	if err != nil {
 		return Launched{}, fmt.Errorf("trigger: %w", err)

@@ -24,8 +24,10 @@
 //	catalog/<project>/<domain>/<task>/<cache-version>/<key>.json    CatalogEntryKey; memoized outputs
 //	catalog/<project>/<domain>/<task>/<cache-version>/<key>.reservation  CatalogReservationKey (Decision 33)
 //	incoming/...                                                    IncomingKey / ParseIncomingKey; user drop zone
+//	triggered/<rel>/<version>.json                                  TriggeredKey; a drop-zone object's version was triggered (Decision 27)
 //	active/<project>/<domain>/<exec>                                LiveMarkerKey / ParseLiveMarkerKey; live executions
 //	quarantine/<key>                                                QuarantineKey / ParseQuarantineKey; blobs that failed their digest
+//	quarantine/<key>~reason.json                                    QuarantineReasonKey / ParseQuarantineReasonKey; why it was moved
 //
 // The package depends on nothing but the standard library, so that every
 // other package (orchestrator included) may use it.

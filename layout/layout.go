@@ -20,6 +20,7 @@ const (
 	IncomingRoot   = "incoming/"
 	ActiveRoot     = "active/"
 	QuarantineRoot = "quarantine/"
+	TriggeredRoot  = "triggered/"
 
 	DeploymentKey = "deployment.json" // what the deployment offers (Decision 31)
 )
@@ -225,8 +226,26 @@ func ParseLiveMarkerKey(key string) (project, domain, exec string, ok bool) {
 func QuarantineKey(key string) string { return QuarantineRoot + key }
 
 // ParseQuarantineKey is the inverse of QuarantineKey: the blob's original key.
+// A reason record (QuarantineReasonKey) is not a quarantined blob.
 func ParseQuarantineKey(key string) (orig string, ok bool) {
 	orig, ok = strings.CutPrefix(key, QuarantineRoot)
+	return orig, ok && orig != "" && !strings.HasSuffix(orig, quarantineReasonExt)
+}
+
+// quarantineReasonExt ends a quarantine reason record's key.
+const quarantineReasonExt = "~reason.json"
+
+// QuarantineReasonKey is the record of why the blob at key was quarantined:
+// quarantine/<key>~reason.json, beside the blob's QuarantineKey.
+func QuarantineReasonKey(key string) string { return QuarantineRoot + key + quarantineReasonExt }
+
+// ParseQuarantineReasonKey is the inverse of QuarantineReasonKey.
+func ParseQuarantineReasonKey(key string) (orig string, ok bool) {
+	rest, ok := strings.CutPrefix(key, QuarantineRoot)
+	if !ok {
+		return "", false
+	}
+	orig, ok = strings.CutSuffix(rest, quarantineReasonExt)
 	return orig, ok && orig != ""
 }
 
@@ -246,6 +265,18 @@ func ParseIncomingKey(key string) (rel string, ok bool) {
 		return "", false
 	}
 	return rel, true
+}
+
+// ---- triggered/
+
+// TriggeredKey is the marker of one triggered version of a drop-zone object,
+// triggered/<rel>/<version>.json, rel as ParseIncomingKey returns it and
+// version its ETag (the directory store's is the content's sha256 hex):
+// written if absent once the trigger has handled that version, so that a
+// version is triggered once, also when it arrived while nothing listened
+// (Decision 27). It lies outside incoming/, so it never triggers.
+func TriggeredKey(rel, version string) string {
+	return TriggeredRoot + rel + "/" + version + jsonExt
 }
 
 // ---- catalog/

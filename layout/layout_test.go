@@ -49,6 +49,7 @@ func TestBuilders(t *testing.T) {
 		{catEntry, "catalog/p/d/fit/v1/ab12.json"},
 		{catRes, "catalog/p/d/fit/v1/ab12.reservation"},
 		{layout.IncomingKey("diabetes/pima.csv"), "incoming/diabetes/pima.csv"},
+		{layout.TriggeredKey("diabetes/pima.csv", "ab12"), "triggered/diabetes/pima.csv/ab12.json"},
 		{layout.LiveMarkerKey("p", "d", "r1"), "active/p/d/r1"},
 		{layout.QuarantineKey("data/r1/fit/1/outputs/model"), "quarantine/data/r1/fit/1/outputs/model"},
 	} {
@@ -194,8 +195,15 @@ func TestQuarantineKey(t *testing.T) {
 	orig, ok := layout.ParseQuarantineKey(layout.QuarantineKey("data/r1/fit/1/outputs/m"))
 	assert.True(t, ok)
 	assert.Equal(t, "data/r1/fit/1/outputs/m", orig)
-	for _, k := range []string{"quarantine/", "data/r1/x", "quarantinex/a"} {
+	for _, k := range []string{"quarantine/", "data/r1/x", "quarantinex/a", layout.QuarantineReasonKey("data/r1/x")} {
 		_, ok := layout.ParseQuarantineKey(k)
+		assert.False(t, ok, k)
+	}
+	orig, ok = layout.ParseQuarantineReasonKey(layout.QuarantineReasonKey("data/r1/fit/1/outputs/m"))
+	assert.True(t, ok)
+	assert.Equal(t, "data/r1/fit/1/outputs/m", orig)
+	for _, k := range []string{"quarantine/~reason.json", "data/r1/x~reason.json", layout.QuarantineKey("data/r1/x")} {
+		_, ok := layout.ParseQuarantineReasonKey(k)
 		assert.False(t, ok, k)
 	}
 }

@@ -21,7 +21,7 @@ import (
 // with one builds or parses a key by hand.
 var keyPrefixes = []string{
 	layout.ExecutionsRoot, layout.CatalogRoot, layout.DataRoot, layout.RegistryRoot, layout.RequestsRoot,
-	layout.IndexRoot, layout.ActiveRoot, layout.QuarantineRoot, layout.IncomingRoot,
+	layout.IndexRoot, layout.ActiveRoot, layout.QuarantineRoot, layout.IncomingRoot, layout.TriggeredRoot,
 }
 
 // keyNames are object names that only layout may spell.

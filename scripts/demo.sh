@@ -47,7 +47,10 @@ echo
 echo "== the control plane: aloft register + aloft dev + a dropped dataset"
 "$ALOFT" register examples/diabetes/workflow.yaml --version demo --activate
 log=.aloft/demo/dev.log
-mkdir -p .aloft/demo .aloft/bucket/incoming/diabetes
+mkdir -p .aloft/demo # register made the drop folder, .aloft/bucket/incoming/diabetes/
+# aloft dev starts runs for drops made while it was down: clear earlier
+# demos' drops so that this one starts exactly one.
+rm -f .aloft/bucket/incoming/diabetes/pima-*.csv
 "$ALOFT" dev --sweep 1s 2>"$log" &
 dev=$!
 trap 'kill $dev 2>/dev/null || true' EXIT
@@ -63,4 +66,9 @@ done
 kill $dev; wait $dev 2>/dev/null || true
 trap - EXIT
 grep -E 'trigger|execution (started|ended)' "$log" | sed 's/^/   /'
+started=$(grep -c 'msg="execution started"' "$log" || true)
+if [ "$started" != 1 ]; then
+  echo "the drop started $started runs, want 1" >&2
+  exit 1
+fi
 "$ALOFT" executions list --limit 3

@@ -95,3 +95,30 @@ func PutJSON(ctx context.Context, s Store, key string, v any, opts PutOptions) (
 	}
 	return PutBytes(ctx, s, key, append(b, '\n'), opts)
 }
+
+// Mover is implemented by stores that can move an object to another key
+// without the caller reading it (the directory store renames the file).
+type Mover interface {
+	// Move replaces dst with src's object and removes src. A missing src
+	// gives ErrNotFound.
+	Move(ctx context.Context, src, dst string) error
+}
+
+// Move moves the object at src to dst: with the store's Mover where it has
+// one, else by copying it through Get and Put and deleting src. Moves are
+// rare (quarantine); they are never used to read an object for a check.
+func Move(ctx context.Context, s Store, src, dst string) error {
+	if m, ok := s.(Mover); ok {
+		return m.Move(ctx, src, dst)
+	}
+	rc, _, err := s.Get(ctx, src)
+	if err != nil {
+		return err
+	}
+	_, err = s.Put(ctx, dst, rc, PutOptions{})
+	rc.Close()
+	if err != nil {
+		return err
+	}
+	return s.Delete(ctx, src)
+}

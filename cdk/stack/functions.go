@@ -93,8 +93,8 @@ func newFunctions(st awscdk.Stack, p Props, d functionDeps) functions {
 		env: map[string]*string{"ALOFT_STORE": store},
 	}, async)
 	list(d.bucket, trigger)
-	access(d.bucket, trigger, s3Read, prefixRegistry, prefixIncoming, prefixLaunch)
-	access(d.bucket, trigger, s3Write, prefixLaunch)
+	access(d.bucket, trigger, s3Read, prefixRegistry, prefixIncoming, prefixLaunch, prefixTriggered)
+	access(d.bucket, trigger, s3Write, prefixLaunch, prefixTriggered, prefixInputs) // a drop's snapshot and marker
 
 	registrar := newFunction(st, p, fnSpec{
 		id: "RegistrarFunction", name: "registrar", timeout: RegistrarTimeoutSeconds, memoryMB: RegistrarMemoryMB,

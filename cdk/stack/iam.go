@@ -19,6 +19,8 @@ const (
 	prefixData       = "data/"
 	prefixCatalog    = "catalog/"
 	prefixIncoming   = "incoming/"
+	prefixTriggered  = "triggered/"     // markers of triggered drop versions (Decision 27)
+	prefixInputs     = "data/*/inputs/" // executions' ingested inputs, trigger's snapshots among them
 )
 
 // BatchLogGroup is where AWS Batch sends container logs by default.

@@ -197,6 +197,11 @@ func TestLeastPrivilege(t *testing.T) {
 			{"s3:PutObject", obj("incoming/diabetes/pima.csv"), false},
 			{"s3:DeleteObject", obj("incoming/diabetes/pima.csv"), false},
 			{"s3:GetObject", obj("data/r1/train/1/outputs.json"), false},
+			{"s3:PutObject", obj("data/t1/inputs/dataset/pima.csv"), true}, // a drop's snapshot
+			{"s3:PutObject", obj("data/t1/train/1/outputs.json"), false},
+			{"s3:GetObject", obj("triggered/diabetes/pima.csv/v1.json"), true},
+			{"s3:PutObject", obj("triggered/diabetes/pima.csv/v1.json"), true},
+			{"s3:DeleteObject", obj("triggered/diabetes/pima.csv/v1.json"), false},
 			{"s3:GetObject", "arn:aws:s3:::other-bucket/registry/x", false},
 			{"batch:SubmitJob", "arn:aws:batch:" + acct + ":job-queue/aloft-cpu", false},
 			{"events:PutRule", "arn:aws:events:" + acct + ":rule/aloft-lp-x", false},

@@ -15,6 +15,7 @@ import (
 	"github.com/aloft-run/aloft/batchrunner/local"
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/functions"
+	"github.com/aloft-run/aloft/functions/localplane"
 	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/store"
 	"github.com/aloft-run/aloft/store/dirstore"
@@ -32,8 +33,13 @@ a trigger looks, for example
 
     cp pima.csv .aloft/bucket/incoming/diabetes/
 
-and the run starts once the copy is complete. aloft launch and
-aloft executions terminate work against the same bucket.
+and the run starts once the copy is complete: when the file's content has
+been stable for --quiet-period (a writer that pauses longer writes under a
+temporary name, .NAME or NAME.tmp, which never triggers, and renames). Each
+new content of a file starts one more run, on a snapshot of that content.
+Files dropped while aloft dev was not running start their runs when it
+starts, once per content. aloft launch and aloft executions terminate work
+against the same bucket.
 
 With --aws-endpoint URL the same loop runs against LocalStack (or another
 S3/SQS endpoint): the bucket is --store s3://BUCKET at that endpoint, and
@@ -43,10 +49,11 @@ Ctrl-C stops it; runs in flight carry on at the next start.`
 func devCmd(ctx context.Context, args []string, io Stdio) int {
 	engineGC()
 	var f storeFlags
-	fs := newFlagSet("dev", "aloft dev [--store DIR] [--max-parallel N] [--sweep D]\n       aloft dev --aws-endpoint URL --store s3://BUCKET --queue-url URL", devAbout, io)
+	fs := newFlagSet("dev", "aloft dev [--store DIR] [--max-parallel N] [--sweep D] [--quiet-period D]\n       aloft dev --aws-endpoint URL --store s3://BUCKET --queue-url URL", devAbout, io)
 	f.register(fs)
 	maxParallel := fs.Int("max-parallel", 0, "run at most `N` tasks at once (default 2×CPUs, at least 4)")
 	sweep := fs.Duration("sweep", 5*time.Second, "how often every active execution is swept (`duration`)")
+	quiet := fs.Duration("quiet-period", dirstore.DefaultDropQuiet, "a dropped file starts a run once its content has been stable this long (`duration`)")
 	endpoint := fs.String("aws-endpoint", "", "run against this S3/SQS `URL` (LocalStack) instead of a directory")
 	queueURL := fs.String("queue-url", "", "with --aws-endpoint: the SQS `URL` EventBridge sends the bucket's events to")
 	sqsEndpoint := fs.String("sqs-endpoint", "", "with --aws-endpoint: SQS at this `URL` instead (default: --aws-endpoint)")
@@ -59,6 +66,8 @@ func devCmd(ctx context.Context, args []string, io Stdio) int {
 		return usageErr(io, "dev", "unexpected argument %q (aloft dev takes only flags)", rest[0])
 	case *sweep < 100*time.Millisecond:
 		return usageErr(io, "dev", "--sweep %s: want at least 100ms", *sweep)
+	case *quiet < 100*time.Millisecond:
+		return usageErr(io, "dev", "--quiet-period %s: want at least 100ms (a writer's pauses shorter than it make one run)", *quiet)
 	case *endpoint != "" && (*queueURL == "" || !strings.HasPrefix(f.store, "s3://")):
 		return usageErr(io, "dev", "--aws-endpoint needs --store s3://BUCKET and --queue-url URL")
 	case *endpoint == "" && (*queueURL != "" || *sqsEndpoint != ""):
@@ -93,29 +102,25 @@ func devCmd(ctx context.Context, args []string, io Stdio) int {
 		if dir, err = dirstore.Open(d); err != nil {
 			return failErr(io, "dev", err)
 		}
-		st, bucket = dir, functions.DevBucket
+		st, bucket = dir, localplane.Bucket
 	}
 	ex, err := local.New(st, local.Options{MaxParallel: *maxParallel, Log: io.Err})
 	if err != nil {
 		return failErr(io, "dev", err)
 	}
-	dev := &functions.Dev{SweepEvery: *sweep}
-	eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex, Wake: dev.Wake, Now: io.Env.Now, NewID: io.Env.NewID,
+	plane := &localplane.Plane{SweepEvery: *sweep}
+	eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex, Wake: plane.Wake, Now: io.Env.Now, NewID: io.Env.NewID,
 		Warn: func(msg string) { log.Warn(msg) }, Finished: functions.LogFinished(log)})
 	if err != nil {
 		return failErr(io, "dev", err)
 	}
-	c := &functions.Control{Store: st, Engine: eng, Bucket: bucket, Log: log}
-	c.Rules = &functions.Cron{Fire: func(ctx context.Context, in []byte) {
-		if _, err := c.Trigger(ctx, in); err != nil {
-			log.Error("scheduled run", "error", err)
-		}
-	}}
-	dev.Control = c
+	plane.Wire(functions.Base{Store: st, Bucket: bucket, Log: log}, eng)
 	if dir != nil {
-		dev.Watch = func(ctx context.Context) error { return dir.Watch(ctx, "") }
+		plane.Watch = func(ctx context.Context) error {
+			return dir.Watch(ctx, "", dirstore.DropQuiet(*quiet), dirstore.CatchUpDrops())
+		}
 	}
-	dev.Ready = func() {
+	plane.Ready = func() {
 		fmt.Fprintf(io.Err, "aloft dev: serving %s (drop files under %s; Ctrl-C stops)\n", st.URI(""), st.URI(layout.IncomingRoot))
 	}
 	if *endpoint != "" {
@@ -123,14 +128,10 @@ func devCmd(ctx context.Context, args []string, io Stdio) int {
 		if se == "" {
 			se = *endpoint
 		}
-		q := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(se) })
-		go func() {
-			if err := dev.PollSQS(ctx, q, *queueURL); err != nil && ctx.Err() == nil {
-				log.Error("reading events", "queue", *queueURL, "error", err)
-			}
-		}()
+		plane.Queue = sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(se) })
+		plane.QueueURL = *queueURL
 	}
-	if err := dev.Run(ctx); err != nil {
+	if err := plane.Run(ctx); err != nil {
 		return failErr(io, "dev", err)
 	}
 	ex.Wait()

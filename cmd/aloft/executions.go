@@ -69,7 +69,7 @@ func executionsList(ctx context.Context, args []string, io Stdio) int {
 	case err != nil:
 		return storeErr(io, "executions list", err)
 	default:
-		rows, err = listExecutions(ctx, st, sf.project, sf.domain, *limit)
+		rows, err = listExecutions(ctx, st, sf.project, sf.domain, *limit, skipWarner(io))
 		if err != nil {
 			return failErr(io, "executions list", err)
 		}
@@ -98,8 +98,10 @@ func executionsList(ctx context.Context, args []string, io Stdio) int {
 }
 
 // listExecutions reads the newest-first index of project/domain
-// (layout.IndexKey) and the state of each execution in it.
-func listExecutions(ctx context.Context, st store.Store, project, domain string, limit int) ([]execSummary, error) {
+// (layout.IndexKey) and the state of each execution in it. An execution
+// whose state cannot be read or decoded is left out and reported to skip
+// (issue 14: one corrupt record must not break the listing).
+func listExecutions(ctx context.Context, st store.Store, project, domain string, limit int, skip func(key string, err error)) ([]execSummary, error) {
 	objs, err := store.ListKeys(ctx, st, layout.IndexPrefix(project, domain))
 	if err != nil {
 		return nil, fmt.Errorf("list executions: %w", err)
@@ -119,11 +121,13 @@ func listExecutions(ctx context.Context, st store.Store, project, domain string,
 			continue // indexed before its state was written, or deleted
 		}
 		if err != nil {
-			return nil, err
+			skip(ref.StateKey(), err)
+			continue
 		}
 		var s orchestrator.State // read without its workflow: only the header is needed
 		if err := json.Unmarshal(b, &s); err != nil {
-			return nil, fmt.Errorf("execution %s: decode state: %w", id, err)
+			skip(ref.StateKey(), fmt.Errorf("decode: %w", err))
+			continue
 		}
 		rows = append(rows, execSummary{
 			Execution: id, Project: project, Domain: domain, Workflow: s.Workflow, Phase: s.Phase.String(),
@@ -132,6 +136,14 @@ func listExecutions(ctx context.Context, st store.Store, project, domain string,
 		})
 	}
 	return rows, nil
+}
+
+// skipWarner reports a record a listing skips: one warning line on stderr
+// naming it.
+func skipWarner(io Stdio) func(key string, err error) {
+	return func(key string, err error) {
+		fmt.Fprintf(io.Err, "warning: skipped unreadable %s: %v\n", key, err)
+	}
 }
 
 // execView is the --json form of aloft executions get.

@@ -74,6 +74,11 @@ func registerCmd(ctx context.Context, args []string, io Stdio) int {
 		Project: sf.project, Domain: sf.domain, Version: *version, Activate: *activate, Now: io.Env.now(),
 		Prepare: prepare,
 	})
+	if regErr == nil {
+		if err := makeDropFolders(st, spec); err != nil {
+			return failErr(io, "register", err)
+		}
+	}
 	defer writeImages(io, imageRows)
 	defer writeSizes(io, sizeRows)
 	t := &table{}
@@ -137,4 +142,23 @@ func loadSpec(io Stdio, files []string) (*orchestrator.Spec, int) {
 		return nil, usageErr(io, "register", "the files define no workflow and no launch plan")
 	}
 	return spec, exitOK
+}
+
+// makeDropFolders makes the drop folder of every trigger of the spec's
+// launch plans in a directory bucket (Decision 27), so that the first
+// `cp data.csv .aloft/bucket/incoming/NAME/` needs no mkdir. Other stores
+// have no folders to make.
+func makeDropFolders(st store.Store, spec *orchestrator.Spec) error {
+	fm, ok := st.(interface{ MakeFolder(prefix string) error })
+	if !ok {
+		return nil
+	}
+	for _, lp := range spec.LaunchPlans {
+		for _, t := range lp.Triggers {
+			if err := fm.MakeFolder(t.Prefix); err != nil {
+				return fmt.Errorf("drop folder of %s: %w", lp.Name, err)
+			}
+		}
+	}
+	return nil
 }

@@ -44,6 +44,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	delete(s.digests, path)
 	s.forgetOwnWriteLocked(path)
 	s.mu.Unlock()
+	s.unindex(path)
 	s.prune(filepath.Dir(path))
 	return nil
 }

@@ -33,8 +33,12 @@
 // identical bytes keeps the ETag, so IfMatch guards against changed
 // content, not against an A-B-A sequence of writes. Head, Get and List take
 // digests from an in-memory cache keyed by the file's path, inode, size,
-// mtime and ctime, and hash a file only on a miss (a file that another
-// program dropped in or rewrote); the IfMatch check always re-hashes.
+// mtime and ctime, then from the digest index under HiddenDir/digests/
+// (the same fingerprint and the digest, kept beside each blob of 64 KiB or
+// more for later processes; digestindex.go), and hash a file only on a miss
+// (a file that another program dropped in or rewrote in place): so a
+// digest a Head reports is always the current content's, which cache
+// lookups rely on (Decision 23). The IfMatch check always re-hashes.
 //
 // # Durability
 //
@@ -54,9 +58,12 @@
 //
 // Subscribe (store.Notifier) announces every Put made through this Store
 // value. Watch adds the writes of other processes under a prefix, watched
-// with fsnotify: a file is announced once, after its writer finished (see
-// Watch), never from the hidden directory, and not again for a Put through
-// this Store. Together they play the part of S3's "object created" events,
+// with fsnotify: a file is announced once per content, after its writer
+// finished (see Watch; in the drop folder, incoming/, once its content has
+// been stable for a quiet period, default 2s, so that a copy with short
+// pauses is one event), never from the hidden directory, and not again for
+// a Put through this Store. With CatchUpDrops, files already in the drop
+// folder when Watch starts are announced too. Together they play the part of S3's "object created" events,
 // so the trigger and advance handlers run unchanged on a laptop.
 //
 // # What it leaves out

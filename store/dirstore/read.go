@@ -200,7 +200,11 @@ func (s *Store) digestOpen(path string, f *os.File) (fileID, string, error) {
 	if sum, ok := s.cachedDigest(path, id); ok {
 		return id, sum, nil
 	}
-	return s.hashOpen(path, f, id)
+	id, sum, err := s.hashOpen(path, f, id)
+	if err == nil && s.cachedInMemory(path, id) {
+		s.indexDigest(path, id, sum) // hashed a stable file: keep its digest for later processes
+	}
+	return id, sum, err
 }
 
 // hashOpen reads f from the start and caches its digest unless the file
@@ -220,14 +224,23 @@ func (s *Store) hashOpen(path string, f *os.File, id fileID) (fileID, string, er
 	return id, sum, nil
 }
 
-func (s *Store) cachedDigest(path string, id fileID) (string, bool) {
+// cachedInMemory reports whether path's digest at id is in memory.
+func (s *Store) cachedInMemory(path string, id fileID) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.digests[path]
-	if !ok || c.id != id {
-		return "", false
+	return ok && c.id == id
+}
+
+// cachedDigest returns path's digest at id from memory or the digest index.
+func (s *Store) cachedDigest(path string, id fileID) (string, bool) {
+	s.mu.Lock()
+	c, ok := s.digests[path]
+	s.mu.Unlock()
+	if ok && c.id == id {
+		return c.hex, true
 	}
-	return c.hex, true
+	return s.indexedDigest(path, id)
 }
 
 func (s *Store) rememberDigest(path string, id fileID, sum string) {

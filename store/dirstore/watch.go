@@ -12,12 +12,41 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/store"
 )
 
 // watchQuiet is how long a file must go without change events, and then
 // keep its size and mtime, before Watch reports it.
 const watchQuiet = 100 * time.Millisecond
+
+// DefaultDropQuiet is how long a file in the drop folder (incoming/) must
+// keep its content before Watch reports it (Decision 27): a writer pausing
+// for less gets one event for the whole file.
+const DefaultDropQuiet = 2 * time.Second
+
+// WatchOption changes how Watch reports files.
+type WatchOption func(*watchConfig)
+
+type watchConfig struct {
+	dropQuiet time.Duration
+	catchUp   bool
+}
+
+// DropQuiet sets how long a file under the drop folder (incoming/) must
+// go without change, in content and in events, before it is reported
+// (default DefaultDropQuiet). Files elsewhere wait 100ms.
+func DropQuiet(d time.Duration) WatchOption {
+	return func(c *watchConfig) { c.dropQuiet = d }
+}
+
+// CatchUpDrops makes Watch report the files already in the drop folder
+// when it starts (once stable), as if they had just been written: files
+// dropped while nothing watched. Telling versions already handled apart is
+// the subscriber's part (the trigger's markers, layout.TriggeredKey).
+func CatchUpDrops() WatchOption {
+	return func(c *watchConfig) { c.catchUp = true }
+}
 
 // watch is one Watch's view of which file versions are accounted for.
 type watch struct {
@@ -47,37 +76,54 @@ func (w *watch) coversDir(dirKey string) bool {
 // created" events S3 sends.
 //
 // It watches root/<prefix's directory> recursively with fsnotify (creating
-// that directory if needed, and following new subdirectories). A file is
-// reported once per version, after its writer is done: when it has had no
-// change events for 100ms, its size and mtime held across two checks 100ms
-// apart, and (on Linux, where a read lease tells) no process has it open for
-// writing. A file renamed into the tree is reported the same way. Files
-// present when Watch starts, files written through this Store (already
-// announced by Put), the hidden directory, symbolic links and metadata-only
-// changes (chmod, touch) are not reported.
+// that directory, and the drop folder root/incoming/ when the prefix covers
+// it, and following new subdirectories). A file is reported once per
+// version, after its writer is done: when it has had no change events for
+// its quiet period (100ms; for the drop folder DefaultDropQuiet, or as
+// DropQuiet sets), its size and mtime the same as at its last change event,
+// and (on Linux, where a read lease tells) no process has it open
+// for writing. A writer pausing for less than the quiet period thus gives
+// one event for the whole file, and one pausing longer gives one per
+// stable content. A file renamed into the tree is reported the same way.
+// Files present when Watch starts (but for the drop folder's with
+// CatchUpDrops), files written through this Store (already announced by
+// Put), the hidden directory, symbolic links and metadata-only changes
+// (chmod, touch) are not reported.
 //
 // Watch returns once the watches are in place and reports until ctx is
 // done. When the kernel's event queue overflows, it rescans the tree and
 // reports the files it has not seen in their current version.
-func (s *Store) Watch(ctx context.Context, prefix string) error {
+func (s *Store) Watch(ctx context.Context, prefix string, opts ...WatchOption) error {
+	cfg := watchConfig{dropQuiet: DefaultDropQuiet}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	dirKey, _ := splitPrefix(prefix)
 	if strings.IndexByte(prefix, 0) >= 0 || (dirKey != "" && s.checkKey(dirKey) != nil) {
 		return fmt.Errorf("watch %q: %w", prefix, store.ErrInvalidKey)
+	}
+	if cfg.dropQuiet <= 0 {
+		return fmt.Errorf("watch %q: drop quiet period %s: want a positive duration", prefix, cfg.dropQuiet)
 	}
 	dir := filepath.Join(s.root, filepath.FromSlash(dirKey))
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return fmt.Errorf("watch %q: %w", prefix, err)
 	}
+	w := &watch{prefix: prefix, dir: dir, known: map[string]fileID{}}
+	if w.coversDir(strings.TrimSuffix(layout.IncomingRoot, "/")) {
+		if err := s.MakeFolder(layout.IncomingRoot); err != nil {
+			return fmt.Errorf("watch %q: %w", prefix, err)
+		}
+	}
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("watch %q: %w", prefix, err)
 	}
-	w := &watch{prefix: prefix, dir: dir, known: map[string]fileID{}}
 	s.mu.Lock()
 	s.watches = append(slices.Clip(s.watches), w) // from now on, Put marks its writes
 	s.mu.Unlock()
 	l := &watchLoop{
-		s: s, w: w, fw: fw,
+		s: s, w: w, fw: fw, cfg: cfg,
 		hidden:  filepath.Join(s.root, HiddenDir),
 		pending: map[string]*pendingFile{},
 	}
@@ -156,13 +202,24 @@ type watchLoop struct {
 	s       *Store
 	w       *watch
 	fw      *fsnotify.Watcher
+	cfg     watchConfig
 	hidden  string
 	pending map[string]*pendingFile // files seen changing, not yet reported
 }
 
 type pendingFile struct {
-	id       fileID // stable identity at the last look
+	id       fileID // stable identity at the last change event or look
+	quiet    time.Duration
 	deadline time.Time
+}
+
+// quietFor is how long the file with key must stay unchanged before it
+// is reported.
+func (l *watchLoop) quietFor(key string) time.Duration {
+	if strings.HasPrefix(key, layout.IncomingRoot) {
+		return l.cfg.dropQuiet
+	}
+	return watchQuiet
 }
 
 func (l *watchLoop) run(ctx context.Context) {
@@ -213,10 +270,6 @@ func (l *watchLoop) handle(ev fsnotify.Event, now time.Time) {
 		}
 		l.touch(path, fi, now)
 	case ev.Has(fsnotify.Write):
-		if p := l.pending[path]; p != nil {
-			p.deadline = now.Add(watchQuiet)
-			return
-		}
 		if fi, err := os.Lstat(path); err == nil {
 			l.touch(path, fi, now)
 		}
@@ -255,14 +308,16 @@ func (l *watchLoop) touch(path string, fi fs.FileInfo, now time.Time) {
 	if !fi.Mode().IsRegular() {
 		return
 	}
-	if key, ok := l.s.keyOfPath(path); !ok || !l.w.coversKey(key) {
+	key, ok := l.s.keyOfPath(path)
+	if !ok || !l.w.coversKey(key) {
 		return
 	}
-	if p := l.pending[path]; p != nil {
-		p.deadline = now.Add(watchQuiet)
+	if p := l.pending[path]; p != nil { // the version at its last change
+		p.id, p.deadline = idOf(fi).stable(), now.Add(p.quiet)
 		return
 	}
-	l.pending[path] = &pendingFile{id: idOf(fi).stable(), deadline: now.Add(watchQuiet)}
+	q := l.quietFor(key)
+	l.pending[path] = &pendingFile{id: idOf(fi).stable(), quiet: q, deadline: now.Add(q)}
 }
 
 // check reports the pending files whose writers are done.
@@ -278,7 +333,7 @@ func (l *watchLoop) check(now time.Time) {
 		}
 		id := idOf(fi).stable()
 		if id != p.id { // still growing: look again later
-			p.id, p.deadline = id, now.Add(watchQuiet)
+			p.id, p.deadline = id, now.Add(p.quiet)
 			continue
 		}
 		if l.isKnown(path, id) {
@@ -286,11 +341,11 @@ func (l *watchLoop) check(now time.Time) {
 			continue
 		}
 		if open, _ := openForWriting(path); open { // a writer paused
-			p.deadline = now.Add(watchQuiet)
+			p.deadline = now.Add(p.quiet)
 			continue
 		}
 		delete(l.pending, path)
-		l.report(path, id, now)
+		l.report(path, p, id, now)
 	}
 }
 
@@ -303,7 +358,7 @@ func (l *watchLoop) isKnown(path string, id fileID) bool {
 
 // report publishes the Event for the file at path, unless that version was
 // reported already.
-func (l *watchLoop) report(path string, id fileID, now time.Time) {
+func (l *watchLoop) report(path string, p *pendingFile, id fileID, now time.Time) {
 	l.s.mu.Lock()
 	if known, ok := l.w.known[path]; ok && known == id {
 		l.s.mu.Unlock()
@@ -323,7 +378,7 @@ func (l *watchLoop) report(path string, id fileID, now time.Time) {
 		return
 	}
 	if full.stable() != id { // rewritten meanwhile: wait for that version
-		l.pending[path] = &pendingFile{id: full.stable(), deadline: now.Add(watchQuiet)}
+		l.pending[path] = &pendingFile{id: full.stable(), quiet: p.quiet, deadline: now.Add(p.quiet)}
 		return
 	}
 	obj := objectOf(key, full, sum)
@@ -368,7 +423,7 @@ func (l *watchLoop) addTree(top string, initial bool) error {
 		if err != nil {
 			return nil
 		}
-		if initial {
+		if initial && !(l.cfg.catchUp && strings.HasPrefix(key, layout.IncomingRoot)) {
 			l.s.mu.Lock()
 			l.w.known[path] = idOf(fi).stable()
 			l.s.mu.Unlock()

@@ -36,6 +36,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RaceIfMatchCounter", testRaceIfMatchCounter},
 		{"OptionalSyncer", testSyncer},
 		{"OptionalNotifier", testNotifier},
+		{"HeadFollowsContent", testHeadFollowsContent},
+		{"Move", testMove},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
