@@ -184,6 +184,11 @@ func (c *Catalog) read(ctx context.Context, path string) (*Entry, error) {
 
 // entryPath is where the entry for key of task lives.
 func entryPath(project, domain string, task *orchestrator.TaskTemplate, key string) (string, error) {
+	return keyPath(layout.CatalogEntryKey, project, domain, task, key)
+}
+
+// keyPath builds a catalog key (an entry's or a reservation's) for key of task.
+func keyPath(build func(project, domain, task, cacheVersion, key string) (string, error), project, domain string, task *orchestrator.TaskTemplate, key string) (string, error) {
 	version, err := cacheVersion(task)
 	if err != nil {
 		return "", err
@@ -192,5 +197,5 @@ func entryPath(project, domain string, task *orchestrator.TaskTemplate, key stri
 	if err != nil {
 		return "", err
 	}
-	return layout.CatalogEntryKey(project, domain, task.Name, version, h)
+	return build(project, domain, task.Name, version, h)
 }

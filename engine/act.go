@@ -28,6 +28,10 @@ func (r *runner) act(ctx context.Context, cmds []orchestrator.Command) []orchest
 			events = append(events, r.dispatch(ctx, c))
 		case orchestrator.WriteCatalog:
 			r.writeCatalog(ctx, c)
+		case orchestrator.Reserve:
+			events = append(events, r.reserve(ctx, c))
+		case orchestrator.Release:
+			r.release(ctx, c)
 		case orchestrator.Cancel:
 			r.cancel(ctx, c)
 		case orchestrator.Wake:
@@ -49,7 +53,7 @@ func (r *runner) act(ctx context.Context, cmds []orchestrator.Command) []orchest
 	return events
 }
 
-func (r *runner) lookup(ctx context.Context, c orchestrator.LookupCache) orchestrator.Event {
+func (r *runner) lookup(ctx context.Context, c orchestrator.LookupCache) orchestrator.CacheResult {
 	miss := orchestrator.CacheResult{Node: c.Node, Item: c.Item}
 	ref := r.l.ref
 	key, err := catalog.Key(ref.Project, ref.Domain, c.Task, c.Inputs)

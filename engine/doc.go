@@ -21,6 +21,14 @@
 // Again starts a new execution from an ended one (Decision 25): recover
 // reuses what ended with outputs there, relaunch reruns it all.
 //
+// Serialized caching (Decision 33): a Reserve takes the cache key's
+// reservation in the catalog (if-absent, or an expired lease taken over
+// with if-match), and the entry is looked up again once it is taken; held
+// leases are renewed every Config.ReservationRenew while their nodes run.
+// Waiting nodes learn of the holder's entry from the store's notifications
+// of catalog writes and, for another process's writes, from the poll (Run)
+// or the sweep (Advance), which look their entries up.
+//
 // It leaves out how a user is shown progress (the CLI observes states), how
 // jobs run (dispatchers), and AWS event sources (the functions).
 package engine

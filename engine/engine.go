@@ -45,6 +45,13 @@ type Config struct {
 	// Notifier, if set, delivers the notifications an execution asks for
 	// when it ends (Decision 26); without it they are logged as unsent.
 	Notifier Notifier
+	// ReservationLease is how long a reservation of a serialized cache key
+	// (cache: {serialize: true}) holds without renewal: a holder that died
+	// blocks identical attempts at most this long. Zero means 5 minutes.
+	ReservationLease time.Duration
+	// ReservationRenew is how often a holder renews its lease while its
+	// node runs. Zero means every minute.
+	ReservationRenew time.Duration
 	// HTTPGet fetches https:// inputs at ingestion; nil uses net/http.
 	HTTPGet func(ctx context.Context, url string) (body []byte, err error)
 }
@@ -71,6 +78,12 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.NewID == nil {
 		cfg.NewID = NewExecID(cfg.Now)
+	}
+	if cfg.ReservationLease <= 0 {
+		cfg.ReservationLease = DefaultReservationLease
+	}
+	if cfg.ReservationRenew <= 0 {
+		cfg.ReservationRenew = DefaultReservationRenew
 	}
 	return &Engine{cfg: cfg, cat: catalog.New(cfg.Store)}, nil
 }

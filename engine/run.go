@@ -67,6 +67,7 @@ func (e *Engine) Run(ctx context.Context, ref Ref, resume bool) (_ orchestrator.
 	if err != nil {
 		return l.state, err
 	}
+	defer r.renewTicker()()
 	w := newWaiter(ctx.Done())
 	defer w.stop()
 	for {
@@ -158,6 +159,7 @@ func (r *runner) next(ctx context.Context, w *waiter) ([]orchestrator.Event, err
 		due = w.save.C
 	}
 	w.poll.Reset(pollEvery)
+	r.renewDue(ctx)
 	var events []orchestrator.Event
 	select {
 	case <-r.q.signal:
@@ -253,7 +255,7 @@ func (r *runner) mustSave() bool {
 	}
 	for _, c := range r.held {
 		switch c.(type) {
-		case orchestrator.Dispatch, orchestrator.Cancel, orchestrator.Finish, orchestrator.Notify:
+		case orchestrator.Dispatch, orchestrator.Reserve, orchestrator.Cancel, orchestrator.Finish, orchestrator.Notify:
 			return true
 		}
 	}
@@ -333,11 +335,18 @@ type runner struct {
 
 	commit *committer
 	wake   func(at time.Time) // nil: a timer ticks the loop's queue
+
+	renewed time.Time // Config.Now when held reservations were last renewed
 }
 
 // notified receives the store's object-created events, on the store's
 // goroutine: it reads only r.ref and pushes to r.q.
 func (r *runner) notified(ev store.Event) {
+	if _, _, _, _, _, ok := layout.ParseCatalogEntryKey(ev.Key); ok {
+		// Another execution's catalog entry: a waiting node may be its.
+		r.q.pushTick()
+		return
+	}
 	if !strings.HasPrefix(ev.Key, layout.ExecDataPrefix(r.ref.Exec)) {
 		return
 	}
@@ -366,6 +375,7 @@ func (r *runner) drainQueue(ctx context.Context) ([]orchestrator.Event, error) {
 	}
 	if ticks > 0 {
 		events = append(events, orchestrator.Tick{})
+		events = append(events, r.waitingHits(ctx)...)
 	}
 	return events, nil
 }
@@ -429,9 +439,12 @@ func (r *runner) resultEvent(ctx context.Context, node int32, item, attempt int)
 	return orchestrator.AttemptFailed{Node: node, Item: item, Attempt: attempt, Kind: fail.Kind, Message: fail.Message}, nil
 }
 
-// poll asks the store about every active attempt.
+// poll asks the store about every active attempt and about the catalog
+// entries waiting nodes wait for, and renews the leases of reservations
+// the execution holds when due.
 func (r *runner) poll(ctx context.Context) ([]orchestrator.Event, error) {
-	var events []orchestrator.Event
+	r.renewDue(ctx)
+	events := r.waitingHits(ctx)
 	for _, a := range orchestrator.ActiveAttempts(r.l.state) {
 		ev, err := r.resultEvent(ctx, a.Node, a.Item, a.Attempt)
 		if err != nil {

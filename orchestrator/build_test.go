@@ -62,6 +62,10 @@ func kinds(cmds []Command) []string {
 			out = append(out, "dispatch "+c.NodeName+itemSuffix(c.Item)+" #"+itoa(c.Attempt))
 		case LookupCache:
 			out = append(out, "lookup "+itoa(int(c.Node))+itemSuffix(c.Item))
+		case Reserve:
+			out = append(out, "reserve "+itoa(int(c.Node))+itemSuffix(c.Item)+" #"+itoa(c.Try))
+		case Release:
+			out = append(out, "release "+itoa(int(c.Node))+itemSuffix(c.Item))
 		case WriteCatalog:
 			out = append(out, "write-catalog "+itoa(int(c.Node))+itemSuffix(c.Item))
 		case Cancel:

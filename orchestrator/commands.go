@@ -15,6 +15,28 @@ type LookupCache struct {
 	Inputs map[string]Literal
 }
 
+// Reserve asks the shell to take the reservation of a serialized node's
+// cache key (Decision 33): create it if absent with a lease, or take it over
+// if its holder's lease ran out, then renew it while the node runs. The
+// answer is Reserved, or a CacheResult hit when the entry exists by then.
+type Reserve struct {
+	Node   int32
+	Item   int
+	Try    int
+	Task   *TaskTemplate
+	Inputs map[string]Literal
+}
+
+// Release asks the shell to give up a reservation Step's execution holds:
+// the node ended (after its WriteCatalog, which comes first). Shells carry
+// commands out in order.
+type Release struct {
+	Node   int32
+	Item   int
+	Task   *TaskTemplate
+	Inputs map[string]Literal
+}
+
 // Dispatch asks the shell to run one attempt. It carries everything a
 // dispatcher needs. Step emits exactly one Dispatch per attempt.
 type Dispatch struct {
@@ -62,6 +84,8 @@ type Wake struct {
 }
 
 func (LookupCache) isCommand()  {}
+func (Reserve) isCommand()      {}
+func (Release) isCommand()      {}
 func (Dispatch) isCommand()     {}
 func (WriteCatalog) isCommand() {}
 func (Cancel) isCommand()       {}

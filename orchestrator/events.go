@@ -28,6 +28,19 @@ type CacheResult struct {
 	Outputs map[string]Literal
 }
 
+// Reserved answers a Reserve: Taken when this execution now holds the
+// reservation of the node's cache key (created, found already its own, or
+// taken over from a holder whose lease ran out); otherwise another holder's
+// lease runs until Until. Try is the Reserve's. A shell that finds the
+// catalog entry meanwhile answers with a CacheResult hit instead.
+type Reserved struct {
+	Node  int32
+	Item  int
+	Try   int
+	Taken bool
+	Until time.Time
+}
+
 // Dispatched acknowledges that a Dispatch was submitted (JobID names the
 // job, Target the dispatcher that runs it: local, aws-batch, gcp-batch).
 type Dispatched struct {
@@ -89,6 +102,7 @@ type Tick struct{}
 
 func (ExecutionRequested) isEvent() {}
 func (CacheResult) isEvent()        {}
+func (Reserved) isEvent()           {}
 func (Dispatched) isEvent()         {}
 func (AttemptStarted) isEvent()     {}
 func (AttemptSucceeded) isEvent()   {}

@@ -28,7 +28,8 @@ func ActiveAttempts(s State) []AttemptRef {
 
 // PendingCommands recomputes the intentions a saved state implies but that may not
 // have been acted on (a crash between persist and act): cache lookups in
-// flight, dispatches not yet acknowledged, retry timers, and the finish of
+// flight, reservations asked for, dispatches not yet acknowledged, retry
+// and lease timers, and the finish of
 // an ended run with, for an aborted one, the cancels of its stopped jobs. Redelivering them is harmless: lookups are reads, and a
 // Dispatch is deduplicated by the attempt's claim.
 func PendingCommands(s State) []Command {
@@ -58,11 +59,13 @@ func PendingCommands(s State) []Command {
 		n := &s.wf.Nodes[node]
 		t := s.wf.Tasks[n.Task]
 		switch {
+		case it.Phase == CacheLookup && it.Missed:
+			cmds = append(cmds, Reserve{Node: node, Item: item, Try: it.Tries, Task: t, Inputs: m.itemInputs(node, item)})
 		case it.Phase == CacheLookup:
 			cmds = append(cmds, LookupCache{Node: node, Item: item, Task: t, Inputs: m.itemInputs(node, item)})
 		case it.Phase == Queued && it.JobID == "":
 			cmds = append(cmds, Dispatch{Node: node, NodeName: n.Name, Item: item, Attempt: it.Attempt, Task: t, Inputs: m.itemInputs(node, item)})
-		case it.Phase == Retrying:
+		case it.Phase == Retrying || it.Phase == Waiting:
 			cmds = append(cmds, Wake{At: time.UnixMilli(it.RetryAt).UTC()})
 		}
 	})
@@ -81,5 +84,45 @@ func each(s State, fn func(node int32, item int, it *NodeState)) {
 			continue
 		}
 		fn(int32(i), -1, ns)
+	}
+}
+
+// HeldReservations lists the reservations of serialized cache keys a
+// running execution holds (nodes that have not ended), whose leases its
+// shell renews while they run.
+func HeldReservations(s State) []Reserve {
+	var out []Reserve
+	serialNodes(s, func(node int32, it *NodeState, m *machine) {
+		if it.Held && !it.Phase.Terminal() {
+			out = append(out, Reserve{Node: node, Item: -1, Try: it.Tries, Task: m.wf.Tasks[m.wf.Nodes[node].Task], Inputs: m.itemInputs(node, -1)})
+		}
+	})
+	return out
+}
+
+// WaitingLookups lists the cache lookups whose hits would wake a running
+// execution's waiting nodes: a shell that hears of no catalog write (one
+// made by another process, or a lost notification) asks them again.
+func WaitingLookups(s State) []LookupCache {
+	var out []LookupCache
+	serialNodes(s, func(node int32, it *NodeState, m *machine) {
+		if it.Phase == Waiting {
+			out = append(out, LookupCache{Node: node, Item: -1, Task: m.wf.Tasks[m.wf.Nodes[node].Task], Inputs: m.itemInputs(node, -1)})
+		}
+	})
+	return out
+}
+
+// serialNodes visits the task nodes of a running execution (map items are
+// not serialized).
+func serialNodes(s State, fn func(node int32, it *NodeState, m *machine)) {
+	if s.wf == nil || s.Phase != ExecRunning {
+		return
+	}
+	m := &machine{s: &s, wf: s.wf}
+	for i := range s.Nodes {
+		if s.wf.Nodes[i].Kind != NodeMap {
+			fn(int32(i), &s.Nodes[i], m)
+		}
 	}
 }

@@ -168,7 +168,9 @@ func (g *generator) taskBody(t gtask, inline bool) string {
 	// Inline tasks sometimes leave retries and cache to the workflow's defaults.
 	if !inline || g.r.IntN(2) == 0 {
 		parts = append(parts, "retries: "+strconv.Itoa(t.retries))
-		if t.cache {
+		if t.cache && t.retries == 1 {
+			parts = append(parts, `cache: {version: "1", serialize: true}`)
+		} else if t.cache {
 			parts = append(parts, `cache: {version: "1"}`)
 		} else if inline {
 			parts = append(parts, "cache: false")
@@ -271,7 +273,8 @@ func (g *generator) workflow(name string, top bool, budget int) *gwf {
 		b.WriteString("failure_policy: run_to_completion\n")
 	}
 	if r.IntN(3) == 0 {
-		fmt.Fprintf(&b, "defaults: {retries: %d, cache: {version: \"2\"}}\n", r.IntN(3))
+		retries := r.IntN(3)
+		fmt.Fprintf(&b, "defaults: {retries: %d, cache: {version: \"2\", serialize: %v}}\n", retries, retries == 2)
 	}
 	if len(inline) > 0 {
 		b.WriteString("tasks:\n")

@@ -115,6 +115,8 @@ type simFaults struct {
 	Redelivery int // a Dispatch redelivered after a crash for an attempt already claimed
 	Failures   int // failed attempts (not shell faults, counted for the summary)
 	CacheHits  int
+	Busy       int // a reservation found held by another execution
+	Takeover   int // a waiting node asked again after the holder's lease ended
 }
 
 func (f *simFaults) add(o simFaults) {
@@ -127,6 +129,8 @@ func (f *simFaults) add(o simFaults) {
 	f.Redelivery += o.Redelivery
 	f.Failures += o.Failures
 	f.CacheHits += o.CacheHits
+	f.Busy += o.Busy
+	f.Takeover += o.Takeover
 }
 
 func (f simFaults) injected() int {
@@ -141,7 +145,8 @@ type faultKind struct {
 func (f simFaults) byKind() []faultKind {
 	return []faultKind{{"reorder", f.Reorder}, {"duplicate", f.Duplicate}, {"delay", f.Delay}, {"crash", f.Crash},
 		{"conflicting writer", f.Conflict}, {"cancel", f.Cancel}, {"dispatch redelivery", f.Redelivery},
-		{"attempt failure", f.Failures}, {"cache hit", f.CacheHits}}
+		{"attempt failure", f.Failures}, {"cache hit", f.CacheHits},
+		{"reservation held elsewhere", f.Busy}, {"reservation asked again", f.Takeover}}
 }
 
 func (f simFaults) String() string {
@@ -603,6 +608,8 @@ func (s *sim) act(cmds []Command, recovered bool) {
 				s.faults.CacheHits++
 			}
 			s.add(simFact{ev: res})
+		case Reserve:
+			s.reserve(c)
 		case Wake:
 			s.add(simFact{ev: Tick{}, at: c.At, isTick: true})
 		case Cancel:
@@ -615,6 +622,31 @@ func (s *sim) act(cmds []Command, recovered bool) {
 }
 
 func (s *sim) add(f simFact) { s.pool = append(s.pool, f) }
+
+// reserve plays the catalog's reservations (Decision 33): another
+// execution may hold the key (its lease ends a while later, and it may
+// write the entry, whose creation wakes the waiting node), the entry may
+// exist by now, or the reservation is taken.
+func (s *sim) reserve(c Reserve) {
+	if c.Try > 1 {
+		s.faults.Takeover++
+	}
+	hit := CacheResult{Node: c.Node, Item: c.Item, Hit: true, Outputs: simTask(c.Task.Command[1], c.Task.Outputs, c.Inputs)}
+	switch x := s.r.Float64(); {
+	case x < 0.3:
+		s.faults.Busy++
+		until := s.now.Add(time.Duration(1+s.r.IntN(600)) * time.Second)
+		s.add(simFact{ev: Reserved{Node: c.Node, Item: c.Item, Try: c.Try, Until: until}})
+		if s.r.IntN(2) == 0 {
+			s.add(simFact{ev: hit})
+		}
+	case x < 0.4:
+		s.faults.CacheHits++
+		s.add(simFact{ev: hit})
+	default:
+		s.add(simFact{ev: Reserved{Node: c.Node, Item: c.Item, Try: c.Try, Taken: true}})
+	}
+}
 
 var simErrKinds = []ErrorKind{ErrUser, ErrTimeout, ErrOOM, ErrSystem, ErrSystem, ErrNoRetry}
 
@@ -692,6 +724,13 @@ type simSnap struct {
 	items [][]Phase
 }
 
+// serialized reports whether a node runs only under its cache key's
+// reservation: a task node whose cache serializes, looked up in this run.
+func (s *sim) serialized(node int32, item int) bool {
+	t := s.wf.Tasks[s.wf.Nodes[node].Task]
+	return item < 0 && t != nil && t.Cache != nil && t.Cache.Serialize && !s.plan.opt.NoCache && !s.plan.opt.OverwriteCache
+}
+
 // checkJob checks that an attempt that may be running knows its job once
 // the submission was acknowledged, whatever came first: the shell needs it
 // to cancel the job and to ask what became of it.
@@ -736,8 +775,11 @@ func (s *sim) checkState(st State, enc []byte) {
 		} else if st.Phase.Terminal() {
 			s.failf("the execution is %s but node %s is %s", st.Phase, n.Name, ns.Phase)
 		}
-		if ns.Phase == Retrying {
+		if ns.Phase == Retrying || ns.Phase == Waiting {
 			retrying++
+		}
+		if ns.Phase == Waiting && ns.Held {
+			s.failf("node %s waits for a reservation it holds", n.Name)
 		}
 		s.checkJob(n.Name, int32(i), -1, ns)
 		if n.Kind != NodeMap {
@@ -898,6 +940,9 @@ func (s *sim) checkCommands(st State, cmds []Command) {
 			if it.Phase != Queued || it.Attempt != c.Attempt {
 				s.failf("dispatch of attempt %d of %s[%d], which is %s at attempt %d (execution %s)", c.Attempt, n.Name, c.Item, it.Phase, it.Attempt, st.Phase)
 			}
+			if s.serialized(c.Node, c.Item) && !it.Held {
+				s.failf("dispatch of serialized %s without its reservation", n.Name)
+			}
 			if s.cancelled {
 				s.failf("dispatch of %s after the run was cancelled", n.Name)
 			}
@@ -915,6 +960,19 @@ func (s *sim) checkCommands(st State, cmds []Command) {
 			s.checkStarted(st, "cache lookup", c.Node)
 			s.checkInputs("cache lookup", c.Node, c.Item, c.Inputs)
 			s.checkNotReused("cache lookup", c.Node, c.Item)
+		case Reserve:
+			it := s.checkTarget(st, "reserve", c.Node, c.Item)
+			if it.Phase != CacheLookup || !it.Missed || it.Tries != c.Try || !s.serialized(c.Node, c.Item) {
+				s.failf("reserve #%d of %s[%d], which is %s (missed %v, try %d)", c.Try, s.wf.Nodes[c.Node].Name, c.Item, it.Phase, it.Missed, it.Tries)
+			}
+			s.checkStarted(st, "reserve", c.Node)
+			s.checkInputs("reserve", c.Node, c.Item, c.Inputs)
+		case Release:
+			it := s.checkTarget(st, "release", c.Node, c.Item)
+			if !it.Phase.Terminal() || !it.Held {
+				s.failf("release of %s[%d], which is %s (held %v)", s.wf.Nodes[c.Node].Name, c.Item, it.Phase, it.Held)
+			}
+			s.checkInputs("release", c.Node, c.Item, c.Inputs)
 		case WriteCatalog:
 			it := s.checkTarget(st, "catalog write", c.Node, c.Item)
 			if it.Phase != Succeeded || s.plan.opt.NoCache || c.Task == nil || c.Task.Cache == nil {
@@ -935,7 +993,7 @@ func (s *sim) checkCommands(st State, cmds []Command) {
 			}
 			found := false
 			each(st, func(_ int32, _ int, it *NodeState) {
-				found = found || it.Phase == Retrying && it.RetryAt == c.At.UnixMilli()
+				found = found || (it.Phase == Retrying || it.Phase == Waiting) && it.RetryAt == c.At.UnixMilli()
 			})
 			if !found {
 				s.failf("wake at %v: nothing retries then", c.At)
@@ -986,6 +1044,11 @@ func (s *sim) checkPending(cmds []Command) {
 				s.failf("redelivered lookup of a %s item", it.Phase)
 			}
 			s.checkInputs("redelivered lookup", c.Node, c.Item, c.Inputs)
+		case Reserve:
+			if it := s.checkTarget(s.cur, "redelivered reserve", c.Node, c.Item); it.Phase != CacheLookup || !it.Missed || it.Tries != c.Try {
+				s.failf("redelivered reserve #%d of a %s item (try %d)", c.Try, it.Phase, it.Tries)
+			}
+			s.checkInputs("redelivered reserve", c.Node, c.Item, c.Inputs)
 		case Finish:
 			if c.Phase != s.cur.Phase {
 				s.failf("redelivered finish %s of a %s execution", c.Phase, s.cur.Phase)
@@ -1116,6 +1179,8 @@ func describeEvent(ev Event) string {
 		return "ExecutionRequested" + lits(e.Inputs)
 	case CacheResult:
 		return fmt.Sprintf("CacheResult{%d[%d] hit=%v %s}", e.Node, e.Item, e.Hit, lits(e.Outputs))
+	case Reserved:
+		return fmt.Sprintf("Reserved{%d[%d] #%d taken=%v until +%v}", e.Node, e.Item, e.Try, e.Taken, e.Until.Sub(t0))
 	case Dispatched:
 		return fmt.Sprintf("Dispatched{%d[%d] #%d %s}", e.Node, e.Item, e.Attempt, e.JobID)
 	case AttemptStarted:

@@ -54,9 +54,15 @@ const (
 	Failed
 	Skipped
 	Aborted
+	// Waiting: a serialized node (cache: {serialize: true}) found another
+	// execution's reservation of its cache key; it waits for the catalog
+	// entry (a CacheResult hit) or for the holder's lease to run out
+	// (RetryAt), then tries to take the reservation over. It comes last so
+	// that stored phase numbers keep their meaning.
+	Waiting
 )
 
-var phaseNames = [...]string{"pending", "cache_lookup", "queued", "running", "retrying", "succeeded", "cached", "failed", "skipped", "aborted"}
+var phaseNames = [...]string{"pending", "cache_lookup", "queued", "running", "retrying", "succeeded", "cached", "failed", "skipped", "aborted", "waiting"}
 
 func (p Phase) String() string {
 	if int(p) < len(phaseNames) {
@@ -66,7 +72,7 @@ func (p Phase) String() string {
 }
 
 // Terminal reports whether the node has ended.
-func (p Phase) Terminal() bool { return p >= Succeeded }
+func (p Phase) Terminal() bool { return p >= Succeeded && p <= Aborted }
 
 // Done reports whether the node ended with outputs (ran or was cached).
 func (p Phase) Done() bool { return p == Succeeded || p == Cached }
@@ -82,7 +88,9 @@ type NodeState struct {
 	Attempt  int                `json:"a,omitempty"`  // current attempt, 1-based
 	UserErrs int                `json:"ue,omitempty"` // failed attempts that spend retries
 	SysErrs  int                `json:"se,omitempty"` // failed attempts that spend the system budget
-	RetryAt  int64              `json:"r,omitempty"`  // unix ms; when phase is retrying
+	RetryAt  int64              `json:"r,omitempty"`  // unix ms; when phase is retrying, or waiting (the holder's lease ends)
+	Tries    int                `json:"rt,omitempty"`  // reservations asked for (serialized caching), 1-based
+	Held     bool               `json:"h,omitempty"`  // the node holds its cache key's reservation
 	Start    int64              `json:"s,omitempty"`  // unix ms
 	End      int64              `json:"e,omitempty"`  // unix ms
 	JobID    string             `json:"j,omitempty"`
@@ -126,7 +134,7 @@ type State struct {
 	Started        int64              `json:"started,omitempty"`
 	Ended          int64              `json:"ended,omitempty"`
 	Done           int                `json:"done"`               // terminal nodes
-	Retrying       int                `json:"retrying,omitempty"` // nodes or items waiting out a backoff
+	Retrying       int                `json:"retrying,omitempty"` // nodes or items waiting out a backoff or another execution's reservation
 	Seq            int64              `json:"seq"`                // events applied
 	Nodes          []NodeState        `json:"nodes"`
 

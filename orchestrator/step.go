@@ -29,6 +29,8 @@ func Step(s State, ev Event, now time.Time) (State, []Command) {
 		m.requested(e)
 	case CacheResult:
 		m.cacheResult(e)
+	case Reserved:
+		m.reserved(e)
 	case Dispatched:
 		m.dispatched(e)
 	case AttemptStarted:
@@ -108,7 +110,15 @@ func (m *machine) cacheResult(e CacheResult) {
 		return
 	}
 	it := m.item(e.Node, e.Item)
-	if it == nil || it.Phase != CacheLookup {
+	if it == nil {
+		return
+	}
+	switch {
+	case it.Phase == Waiting && e.Hit:
+		// The holder of the reservation wrote the entry.
+		m.s.Retrying--
+	case it.Phase != CacheLookup || it.Missed && !e.Hit:
+		// Stale, or a repeated miss while the reservation is asked for.
 		return
 	}
 	m.changed = true
@@ -121,11 +131,55 @@ func (m *machine) cacheResult(e CacheResult) {
 	}
 	it.Missed = true
 	if e.Item < 0 {
+		if t := m.wf.Tasks[m.wf.Nodes[e.Node].Task]; t.Cache != nil && t.Cache.Serialize {
+			m.reserve(e.Node, e.Item, it)
+			return
+		}
 		m.dispatch(e.Node, -1, it)
 		return
 	}
 	it.Phase = Pending
 	m.fillMap(e.Node)
+}
+
+// reserve asks for the reservation of a serialized node's cache key after a
+// miss (Decision 33). The node stays in cache_lookup, marked Missed, until
+// the answer; Tries tells a stale answer from the current one. Map items
+// are not serialized.
+func (m *machine) reserve(node int32, item int, it *NodeState) {
+	it.Phase = CacheLookup
+	it.Missed = true
+	it.Tries++
+	m.emit(Reserve{Node: node, Item: item, Try: it.Tries, Task: m.wf.Tasks[m.wf.Nodes[node].Task], Inputs: m.itemInputs(node, item)})
+}
+
+// reserved applies the answer to a Reserve: the node runs under the
+// reservation, or waits for the holder's entry or the end of its lease.
+func (m *machine) reserved(e Reserved) {
+	if m.s.Phase != ExecRunning {
+		return
+	}
+	it := m.item(e.Node, e.Item)
+	if it == nil || it.Phase != CacheLookup || !it.Missed || it.Tries != e.Try {
+		return
+	}
+	m.changed = true
+	if e.Taken {
+		it.Held = true
+		m.dispatch(e.Node, e.Item, it)
+		return
+	}
+	it.Phase = Waiting
+	it.RetryAt = max(e.Until.UnixMilli(), m.now+1)
+	m.s.Retrying++
+	m.emit(Wake{At: time.UnixMilli(it.RetryAt).UTC()})
+}
+
+// release gives up the reservation a node that ended holds.
+func (m *machine) release(node int32, item int, it *NodeState) {
+	if it.Held {
+		m.emit(Release{Node: node, Item: item, Task: m.wf.Tasks[m.wf.Nodes[node].Task], Inputs: m.itemInputs(node, item)})
+	}
 }
 
 func (m *machine) dispatched(e Dispatched) {
@@ -167,6 +221,7 @@ func (m *machine) succeeded(e AttemptSucceeded) {
 	if t := m.wf.Tasks[n.Task]; t != nil && t.Cache != nil && !m.s.NoCache {
 		m.emit(WriteCatalog{Node: e.Node, Item: e.Item, Task: t, Inputs: m.itemInputs(e.Node, e.Item), Outputs: e.Outputs})
 	}
+	m.release(e.Node, e.Item, it)
 	m.itemEnded(e.Node, e.Item)
 }
 
@@ -198,6 +253,7 @@ func (m *machine) failed(e AttemptFailed) {
 	}
 	it.Phase = Failed
 	it.End = m.now
+	m.release(e.Node, e.Item, it)
 	m.itemEnded(e.Node, e.Item)
 }
 
@@ -233,10 +289,11 @@ func (m *machine) tick() {
 	}
 }
 
-// wakeItem dispatches a retry whose backoff has elapsed and returns the
-// earliest retry still waiting.
+// wakeItem dispatches a retry whose backoff has elapsed, asks again for the
+// reservation a waiting node waits for once the holder's lease ended, and
+// returns the earliest wake still ahead.
 func (m *machine) wakeItem(node int32, item int, it *NodeState, next int64) int64 {
-	if it.Phase != Retrying {
+	if it.Phase != Retrying && it.Phase != Waiting {
 		return next
 	}
 	if it.RetryAt > m.now {
@@ -247,6 +304,10 @@ func (m *machine) wakeItem(node int32, item int, it *NodeState, next int64) int6
 	}
 	m.changed = true
 	m.s.Retrying--
+	if it.Phase == Waiting {
+		m.reserve(node, item, it)
+		return next
+	}
 	it.Attempt++
 	it.Reclaims = 0
 	m.queue(node, item, it)

@@ -207,8 +207,8 @@ func (m *machine) abortAll(p ExecPhase, msg string) {
 }
 
 // dropStarted removes the work this step started before the run ended:
-// its dispatches (with the cancels abortItem emitted for them) and cache
-// lookups. Those attempts are aborted in the saved state, so the shell must
+// its dispatches (with the cancels abortItem emitted for them), cache
+// lookups and reservation requests. Those attempts are aborted in the saved state, so the shell must
 // not start them.
 func (m *machine) dropStarted() {
 	started := map[AttemptRef]bool{}
@@ -220,7 +220,7 @@ func (m *machine) dropStarted() {
 	kept := m.cmds[:0]
 	for _, c := range m.cmds {
 		switch c := c.(type) {
-		case Dispatch, LookupCache:
+		case Dispatch, LookupCache, Reserve:
 			continue
 		case Cancel:
 			if started[AttemptRef{Node: c.Node, Item: c.Item, Attempt: c.Attempt}] {
@@ -239,9 +239,10 @@ func (m *machine) abortItem(node int32, item int, it *NodeState) {
 	if it.Phase.Active() && it.Attempt > 0 {
 		m.emit(Cancel{Node: node, Item: item, Attempt: it.Attempt, JobID: it.JobID})
 	}
-	if it.Phase == Retrying {
+	if it.Phase == Retrying || it.Phase == Waiting {
 		m.s.Retrying--
 	}
+	m.release(node, item, it)
 	it.Phase = Aborted
 	it.End = m.now
 }

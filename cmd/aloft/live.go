@@ -119,6 +119,8 @@ func phaseLine(r nodeRow, now int64) string {
 		return fmt.Sprintf("running (attempt %d)", r.Attempts)
 	case orchestrator.Retrying:
 		return "retrying after " + oneLine(r.Err, 200)
+	case orchestrator.Waiting:
+		return "waiting for an identical task another run holds (cache serialize)"
 	case orchestrator.Succeeded:
 		if r.Map {
 			return fmt.Sprintf("succeeded in %s (%s items, %d cached)", r.duration(now), r.itemsText(), r.ItemsCached)

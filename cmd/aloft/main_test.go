@@ -26,7 +26,12 @@ type result struct {
 // aloft runs the CLI in-process with env.
 // TestMain lets the commands that need the runner (register's image
 // builds, --executor docker) build it from the source tree.
+// With $ALOFT_TEST_AS_CLI set, the test binary is the aloft command
+// itself (cliProcess), so tests can run several real aloft processes.
 func TestMain(m *testing.M) {
+	if os.Getenv(asCLIEnv) == "1" {
+		main()
+	}
 	os.Setenv(runnerbin.FromSourceEnv, "1")
 	os.Exit(m.Run())
 }

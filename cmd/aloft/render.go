@@ -229,7 +229,7 @@ func nodeTable(s snapshot, now int64, errors bool) *table {
 func summary(s snapshot) string {
 	order := []orchestrator.Phase{orchestrator.Succeeded, orchestrator.Cached, orchestrator.Failed,
 		orchestrator.Skipped, orchestrator.Aborted, orchestrator.Running, orchestrator.Retrying,
-		orchestrator.Queued, orchestrator.CacheLookup, orchestrator.Pending}
+		orchestrator.Waiting, orchestrator.Queued, orchestrator.CacheLookup, orchestrator.Pending}
 	count := map[orchestrator.Phase]int{}
 	for _, r := range s.Nodes {
 		p := r.Phase
