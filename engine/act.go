@@ -33,6 +33,9 @@ func (r *runner) act(ctx context.Context, cmds []orchestrator.Command) []orchest
 			r.wakeAt(c.At)
 		case orchestrator.Finish:
 			r.e.unmarkActive(ctx, r.l.ref)
+			if r.l.state.Phase.Terminal() {
+				r.e.reindexEnded(ctx, &r.l.state)
+			}
 			if r.e.cfg.Finished != nil && r.l.state.Phase.Terminal() {
 				r.e.cfg.Finished(&r.l.state)
 			}

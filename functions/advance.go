@@ -235,7 +235,7 @@ func (c *Control) start(ctx context.Context, r *registry.LaunchRequest) (engine.
 	if lp != nil {
 		lpName = lp.Name
 	}
-	ref, err = c.Engine.Start(ctx, wf, inputs, engine.StartOptions{Project: r.Project, Domain: r.Domain, LaunchPlan: lpName, Exec: r.ID, Swept: true})
+	ref, err = c.Engine.Start(ctx, wf, inputs, engine.StartOptions{Project: r.Project, Domain: r.Domain, LaunchPlan: lpName, Exec: r.ID, Swept: true, Cause: r.Cause})
 	if errors.Is(err, engine.ErrStarted) {
 		return ref, nil
 	}

@@ -96,7 +96,7 @@ func runCmd(ctx context.Context, args []string, io Stdio) int {
 		return failErr(io, "run", err)
 	}
 	ref, err := s.eng.Start(ctx, wf, given, engine.StartOptions{
-		Project: f.project, Domain: f.domain, NoCache: f.noCache, OverwriteCache: f.overwriteCache, BaseDir: io.Env.Dir,
+		Project: f.project, Domain: f.domain, NoCache: f.noCache, OverwriteCache: f.overwriteCache, BaseDir: io.Env.Dir, Cause: "cli",
 	})
 	if err != nil {
 		s.view.close()
@@ -146,6 +146,7 @@ func resumeRun(ctx context.Context, f *runFlags, io Stdio) int {
 		next, err := s.eng.Start(ctx, prev.Compiled(), prev.Inputs, engine.StartOptions{
 			Project: ref.Project, Domain: ref.Domain, LaunchPlan: prev.LaunchPlan,
 			NoCache: f.noCache, OverwriteCache: f.overwriteCache, BaseDir: io.Env.Dir,
+			Cause: "rerun of " + ref.Exec,
 		})
 		if err != nil {
 			s.view.close()
