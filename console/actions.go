@@ -152,8 +152,8 @@ func (s *Server) apiPlanAction(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, actionAnswer{Key: layout.PlanPointerKey(p, d, n), Message: "launch plan " + n + " " + r.PathValue("action") + "d"})
 }
 
-// workflowView is one workflow on the workflows page.
-type workflowView struct {
+// WorkflowSummary is a registered workflow and its versions.
+type WorkflowSummary struct {
 	Project  string   `json:"project"`
 	Domain   string   `json:"domain"`
 	Name     string   `json:"name"`
@@ -171,12 +171,12 @@ func (s *Server) apiWorkflows(w http.ResponseWriter, r *http.Request) {
 
 // ListWorkflows lists the registered workflows and their versions, sorted
 // by project, domain and name (the CLI's aloft workflows list uses it too).
-func ListWorkflows(ctx context.Context, st store.Store) ([]workflowView, error) {
+func ListWorkflows(ctx context.Context, st store.Store) ([]WorkflowSummary, error) {
 	objs, err := store.ListKeys(ctx, st, layout.RegistryRoot)
 	if err != nil {
 		return nil, err
 	}
-	var out []workflowView
+	var out []WorkflowSummary
 	for _, o := range objs {
 		p, d, n, v, ok := layout.ParseWorkflowKey(o.Key)
 		if !ok {
@@ -186,7 +186,7 @@ func ListWorkflows(ctx context.Context, st store.Store) ([]workflowView, error) 
 			out[k].Versions = append(out[k].Versions, v)
 			continue
 		}
-		out = append(out, workflowView{Project: p, Domain: d, Name: n, Versions: []string{v}})
+		out = append(out, WorkflowSummary{Project: p, Domain: d, Name: n, Versions: []string{v}})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
