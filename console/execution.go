@@ -8,11 +8,12 @@ import (
 
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/orchestrator"
+	"github.com/aloft-run/aloft/store"
 )
 
-// value is a typed value as the page shows it; files and directories in the
+// Value is a typed value as the console shows it; files and directories in the
 // store link to a download through the console.
-type value struct {
+type Value struct {
 	Name   string `json:"name"`
 	Type   string `json:"type,omitempty"`
 	Text   string `json:"text"`
@@ -42,10 +43,10 @@ type nodeRow struct {
 // execView is the answer of GET /api/executions/{project}/{domain}/{exec}.
 type execView struct {
 	engine.IndexEntry
-	Outputs []value   `json:"outputs,omitempty"`
-	Inputs  []value   `json:"inputs,omitempty"`
-	Nodes   []nodeRow `json:"nodes"`
-	Done    int       `json:"done"`
+	Outputs []Value `json:"outputs,omitempty"`
+	Inputs  []Value `json:"inputs,omitempty"`
+	Nodes   []nodeRow   `json:"nodes"`
+	Done    int         `json:"done"`
 }
 
 func refOf(r *http.Request) engine.Ref {
@@ -60,12 +61,12 @@ func (s *Server) apiExecution(w http.ResponseWriter, r *http.Request) {
 	}
 	v := execView{IndexEntry: s.header(r.Context(), &st), Done: st.Done}
 	wf := st.Compiled()
-	v.Inputs = s.values(wf.Inputs, st.Inputs)
+	v.Inputs = values(s.st, wf.Inputs, st.Inputs)
 	outs := make([]orchestrator.Param, len(wf.Outputs))
 	for i, o := range wf.Outputs {
 		outs[i] = orchestrator.Param{Name: o.Name, Type: o.Type}
 	}
-	v.Outputs = s.values(outs, st.Outputs)
+	v.Outputs = values(s.st, outs, st.Outputs)
 	v.Nodes = make([]nodeRow, len(wf.Nodes))
 	for i := range wf.Nodes {
 		v.Nodes[i] = row(wf, &wf.Nodes[i], &st.Nodes[i])
@@ -129,12 +130,12 @@ func resources(res orchestrator.Resources) string {
 
 // values pairs declared parameters with their values, in declared order,
 // then any undeclared ones by name.
-func (s *Server) values(params []orchestrator.Param, vals map[string]orchestrator.Literal) []value {
-	var out []value
+func values(st store.Store, params []orchestrator.Param, vals map[string]orchestrator.Literal) []Value {
+	var out []Value
 	seen := map[string]bool{}
 	for _, p := range params {
 		if l, ok := vals[p.Name]; ok {
-			out = append(out, s.value(p.Name, p.Type.String(), l))
+			out = append(out, value(st, p.Name, p.Type.String(), l))
 			seen[p.Name] = true
 		}
 	}
@@ -146,16 +147,16 @@ func (s *Server) values(params []orchestrator.Param, vals map[string]orchestrato
 	}
 	sort.Strings(rest)
 	for _, n := range rest {
-		out = append(out, s.value(n, "", vals[n]))
+		out = append(out, value(st, n, "", vals[n]))
 	}
 	return out
 }
 
-func (s *Server) value(name, typ string, l orchestrator.Literal) value {
-	v := value{Name: name, Type: typ, Text: l.Text()}
+func value(st store.Store, name, typ string, l orchestrator.Literal) Value {
+	v := Value{Name: name, Type: typ, Text: l.Text()}
 	if l.Blob != nil {
 		v.Size, v.Digest = l.Blob.Size, l.Blob.Digest
-		if _, ok := s.st.KeyOf(l.Blob.URI); ok && l.Kind == orchestrator.KindFile {
+		if _, ok := st.KeyOf(l.Blob.URI); ok && l.Kind == orchestrator.KindFile {
 			v.Href = "/files?uri=" + url.QueryEscape(l.Blob.URI)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/aloft-run/aloft/batchrunner"
 	"github.com/aloft-run/aloft/layout"
@@ -14,8 +15,8 @@ import (
 	"github.com/aloft-run/aloft/store"
 )
 
-// attemptView is one attempt of a node (or map item).
-type attemptView struct {
+// Attempt is one attempt of a node (or map item).
+type Attempt struct {
 	Attempt  int    `json:"attempt"`
 	JobID    string `json:"job_id,omitempty"`
 	Queued   int64  `json:"queued,omitempty"` // unix ms: inputs.json written
@@ -27,13 +28,15 @@ type attemptView struct {
 	LogHref  string `json:"log_href,omitempty"`
 }
 
-// nodeView is the answer of GET .../nodes/{node}.
-type nodeView struct {
+// NodeDetail is a node (or one map item) with its inputs, outputs and
+// attempts: the answer of GET .../nodes/{node}, and what aloft executions
+// get --node shows.
+type NodeDetail struct {
 	nodeRow
 	Item        int           `json:"item"` // -1: the node itself
-	Inputs      []value       `json:"inputs,omitempty"`
-	Outputs     []value       `json:"outputs,omitempty"`
-	AttemptList []attemptView `json:"attempt_list"`
+	Inputs      []Value   `json:"inputs,omitempty"`
+	Outputs     []Value   `json:"outputs,omitempty"`
+	AttemptList []Attempt `json:"attempt_list"`
 	// Map nodes: one page of items (phase per item), from ItemsFrom.
 	ItemPhases []string `json:"item_list,omitempty"`
 	ItemsFrom  int      `json:"items_from,omitempty"`
@@ -49,31 +52,57 @@ func (s *Server) apiNode(w http.ResponseWriter, r *http.Request) {
 		httpError(w, err)
 		return
 	}
-	wf := st.Compiled()
-	name := r.PathValue("node")
-	idx, ok := wf.NodeIndex(name)
-	if !ok {
-		httpError(w, fmt.Errorf("execution %s has no node %q: %w", ref.Exec, name, store.ErrNotFound))
+	q := r.URL.Query()
+	item := -1
+	if it := q.Get("item"); it != "" {
+		if item, err = strconv.Atoi(it); err != nil {
+			httpError(w, badf("item %q: want a number", it))
+			return
+		}
+	}
+	from, _ := strconv.Atoi(q.Get("items_from"))
+	v, err := describeNode(r.Context(), s.st, &st, r.PathValue("node"), item, from, r.URL.EscapedPath())
+	if err != nil {
+		httpError(w, err)
 		return
 	}
-	n, ns := &wf.Nodes[idx], &st.Nodes[idx]
-	v := nodeView{nodeRow: row(wf, n, ns), Item: -1}
-	q := r.URL.Query()
-	if n.Kind == orchestrator.NodeMap {
-		from, _ := strconv.Atoi(q.Get("items_from"))
-		from = max(0, min(from, len(ns.Items)))
-		to := min(len(ns.Items), from+500)
+	writeJSON(w, v)
+}
+
+// DescribeNode reads a node of an execution (item >= 0: one map item).
+func DescribeNode(ctx context.Context, st store.Store, s *orchestrator.State, node string, item int) (*NodeDetail, error) {
+	return describeNode(ctx, st, s, node, item, 0, "")
+}
+
+// describeNode builds the node view; hrefBase, if set, is the node's URL
+// path that log links hang from.
+func describeNode(ctx context.Context, st store.Store, s *orchestrator.State, name string, item, itemsFrom int, hrefBase string) (*NodeDetail, error) {
+	wf := s.Compiled()
+	idx, ok := wf.NodeIndex(name)
+	if !ok {
+		names := make([]string, len(wf.Nodes))
+		for i, n := range wf.Nodes {
+			names[i] = n.Name
+		}
+		return nil, fmt.Errorf("execution %s has no node %q (its nodes: %s): %w", s.Exec, name, strings.Join(names, ", "), store.ErrNotFound)
+	}
+	n, ns := &wf.Nodes[idx], &s.Nodes[idx]
+	v := &NodeDetail{nodeRow: row(wf, n, ns), Item: -1}
+	isMap := n.Kind == orchestrator.NodeMap
+	switch {
+	case !isMap && item >= 0:
+		return nil, badf("node %s is not a map node: it has no item %d", name, item)
+	case isMap:
+		from := max(0, min(itemsFrom, len(ns.Items)))
 		v.ItemsFrom = from
-		for i := from; i < to; i++ {
+		for i := from; i < min(len(ns.Items), from+500); i++ {
 			v.ItemPhases = append(v.ItemPhases, ns.Items[i].Phase.String())
 		}
-		if it := q.Get("item"); it != "" {
-			i, err := strconv.Atoi(it)
-			if err != nil || i < 0 || i >= len(ns.Items) {
-				httpError(w, badf("item %q: node %s has items 0 to %d", it, name, len(ns.Items)-1))
-				return
-			}
-			v.Item, ns = i, &ns.Items[i]
+		if item >= len(ns.Items) {
+			return nil, badf("item %d: node %s has items 0 to %d", item, name, len(ns.Items)-1)
+		}
+		if item >= 0 {
+			v.Item, ns = item, &ns.Items[item]
 			v.Phase, v.Start, v.End, v.Error, v.Attempts = ns.Phase.String(), ns.Start, ns.End, ns.Err, ns.Attempt
 		}
 	}
@@ -81,36 +110,32 @@ func (s *Server) apiNode(w http.ResponseWriter, r *http.Request) {
 	if t := wf.Tasks[n.Task]; t != nil && v.Item >= 0 {
 		outs = t.Outputs
 	}
-	v.Outputs = s.values(outs, ns.Outputs)
-	v.AttemptList = s.attempts(r.Context(), ref.Exec, name, v.Item, ns.Attempt, r.URL)
+	v.Outputs = values(st, outs, ns.Outputs)
+	v.AttemptList = attempts(ctx, st, s.Exec, name, v.Item, ns.Attempt, hrefBase)
 	if len(v.AttemptList) > 0 {
-		if a, err := batchrunner.ReadAttempt(r.Context(), s.st, layout.AttemptPrefix(ref.Exec, name, v.Item, ns.Attempt)); err == nil {
-			var params []orchestrator.Param
-			if a.Task.Inputs != nil {
-				params = a.Task.Inputs
-			}
-			v.Inputs = s.values(params, a.Inputs)
+		if a, err := batchrunner.ReadAttempt(ctx, st, layout.AttemptPrefix(s.Exec, name, v.Item, ns.Attempt)); err == nil {
+			v.Inputs = values(st, a.Task.Inputs, a.Inputs)
 		}
 	}
-	writeJSON(w, v)
+	return v, nil
 }
 
 // attempts reads what each attempt left in data/: its times, result, and
 // log tail.
-func (s *Server) attempts(ctx context.Context, exec, node string, item, n int, u interface{ EscapedPath() string }) []attemptView {
-	out := make([]attemptView, n)
+func attempts(ctx context.Context, st store.Store, exec, node string, item, n int, hrefBase string) []Attempt {
+	out := make([]Attempt, n)
 	parallel(ctx, n, func(ctx context.Context, i int) {
 		a := &out[i]
 		a.Attempt = i + 1
 		prefix := layout.AttemptPrefix(exec, node, item, a.Attempt)
-		if o, err := s.st.Head(ctx, prefix+layout.InputsFile); err == nil {
+		if o, err := st.Head(ctx, prefix+layout.InputsFile); err == nil {
 			a.Queued = o.Modified.UnixMilli()
 		}
 		var claim batchrunner.ClaimRecord
-		if _, err := store.GetJSON(ctx, s.st, prefix+layout.ClaimFile, &claim); err == nil {
+		if _, err := store.GetJSON(ctx, st, prefix+layout.ClaimFile, &claim); err == nil {
 			a.JobID, a.Started = claim.JobID, claim.ClaimedAt.UnixMilli()
 		}
-		outs, fail, err := batchrunner.ReadResult(ctx, s.st, prefix)
+		outs, fail, err := batchrunner.ReadResult(ctx, st, prefix)
 		switch {
 		case err != nil:
 		case fail != nil:
@@ -126,17 +151,19 @@ func (s *Server) attempts(ctx context.Context, exec, node string, item, n int, u
 				a.Started = outs.Started.UnixMilli()
 			}
 		}
-		if tail, ok := s.tail(ctx, prefix+layout.LogFile); ok {
+		if tail, ok := readTail(ctx, st, prefix+layout.LogFile); ok {
 			a.LogTail = tail
-			a.LogHref = fmt.Sprintf("%s/log?item=%d&attempt=%d", u.EscapedPath(), item, a.Attempt)
+			if hrefBase != "" {
+				a.LogHref = fmt.Sprintf("%s/log?item=%d&attempt=%d", hrefBase, item, a.Attempt)
+			}
 		}
 	})
 	return out
 }
 
 // tail reads the end of a log.
-func (s *Server) tail(ctx context.Context, key string) (string, bool) {
-	rc, obj, err := s.st.Get(ctx, key)
+func readTail(ctx context.Context, st store.Store, key string) (string, bool) {
+	rc, obj, err := st.Get(ctx, key)
 	if err != nil {
 		return "", false
 	}
