@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -92,6 +93,10 @@ type NodeState struct {
 	Missed   bool               `json:"m,omitempty"` // cache looked up and missed (map items waiting for a slot)
 	Choice   int32              `json:"c,omitempty"` // select nodes: 1 + index of the branch that ran
 	Items    []NodeState        `json:"i,omitempty"` // map nodes
+	// Times are every attempt's queued, started and ended times (unix ms,
+	// 0 where not reached), three per attempt in attempt order: the
+	// timeline (Decision 34).
+	Times []int64 `json:"t,omitempty"`
 	Active   int32              `json:"n,omitempty"` // map nodes: items queued or running
 	Ended    int32              `json:"d,omitempty"` // map nodes: items terminal
 }
@@ -173,6 +178,7 @@ func cloneNodeStates(ns []NodeState) []NodeState {
 		out[i] = ns[i]
 		out[i].Outputs = cloneLiterals(ns[i].Outputs)
 		out[i].Items = cloneNodeStates(ns[i].Items)
+		out[i].Times = slices.Clone(ns[i].Times)
 	}
 	return out
 }
@@ -210,3 +216,32 @@ func DecodeState(b []byte, wf *Compiled) (State, error) {
 
 // Attach sets the compiled workflow of a state decoded by other means.
 func (s *State) Attach(wf *Compiled) { s.wf = wf }
+
+// Attempt times: the slots of NodeState.Times.
+const (
+	TimeQueued = iota
+	TimeStarted
+	TimeEnded
+	timeSlots
+)
+
+// AttemptTime is attempt's (1-based) time in slot (TimeQueued, TimeStarted,
+// TimeEnded); 0 when not recorded.
+func (ns *NodeState) AttemptTime(attempt, slot int) int64 {
+	i := (attempt-1)*timeSlots + slot
+	if attempt < 1 || i >= len(ns.Times) {
+		return 0
+	}
+	return ns.Times[i]
+}
+
+// setTime records the current attempt's time in slot.
+func (ns *NodeState) setTime(slot int, now int64) {
+	if ns.Attempt < 1 {
+		return
+	}
+	for len(ns.Times) < ns.Attempt*timeSlots {
+		ns.Times = append(ns.Times, 0)
+	}
+	ns.Times[(ns.Attempt-1)*timeSlots+slot] = now
+}
