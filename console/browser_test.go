@@ -57,7 +57,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Logf("screenshot %s", p)
 }
 
-func eval[T any](t *testing.T, ctx context.Context, js string) T {
+func eval[T any](t testing.TB, ctx context.Context, js string) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
 	require.NoError(t, err, js)
@@ -65,13 +65,13 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 }
 
 // waitFor waits until the JavaScript predicate holds.
-func waitFor(t *testing.T, ctx context.Context, js string, timeout time.Duration) {
+func waitFor(t testing.TB, ctx context.Context, js string, timeout time.Duration) {
 	t.Helper()
 	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond)))
 	require.NoError(t, err, "waiting for %s", js)
 }
 
-func open(t *testing.T, ctx context.Context, url string) {
+func open(t testing.TB, ctx context.Context, url string) {
 	t.Helper()
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
 	waitFor(t, ctx, `document.body.dataset.ready === "1" || !!document.getElementById("error")`, 30*time.Second)
@@ -101,7 +101,7 @@ func diabetesBucket(t *testing.T) *bucket {
 	return diabetesB
 }
 
-func serve(t *testing.T, b *bucket, opt console.Options) string {
+func serve(t testing.TB, b *bucket, opt console.Options) string {
 	s, err := console.New(b.st, opt)
 	require.NoError(t, err)
 	hs := httptest.NewServer(s)

@@ -43,10 +43,10 @@ type nodeRow struct {
 // execView is the answer of GET /api/executions/{project}/{domain}/{exec}.
 type execView struct {
 	engine.IndexEntry
-	Outputs []Value `json:"outputs,omitempty"`
-	Inputs  []Value `json:"inputs,omitempty"`
-	Nodes   []nodeRow   `json:"nodes"`
-	Done    int         `json:"done"`
+	Outputs []Value   `json:"outputs,omitempty"`
+	Inputs  []Value   `json:"inputs,omitempty"`
+	Nodes   []nodeRow `json:"nodes"`
+	Done    int       `json:"done"`
 }
 
 func refOf(r *http.Request) engine.Ref {

@@ -80,7 +80,7 @@ func (b *bucket) start(t testing.TB, as, path, name string, in map[string]orches
 func (b *bucket) run(t testing.TB, as, path, name string, in map[string]orchestrator.Literal) orchestrator.State {
 	t.Helper()
 	ref := b.start(t, as, path, name, in, engine.StartOptions{Cause: "cli"})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	s, err := b.eng.Run(ctx, ref, false)
 	require.NoError(t, err)

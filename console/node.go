@@ -33,7 +33,7 @@ type Attempt struct {
 // get --node shows.
 type NodeDetail struct {
 	nodeRow
-	Item        int           `json:"item"` // -1: the node itself
+	Item        int       `json:"item"` // -1: the node itself
 	Inputs      []Value   `json:"inputs,omitempty"`
 	Outputs     []Value   `json:"outputs,omitempty"`
 	AttemptList []Attempt `json:"attempt_list"`
