@@ -96,9 +96,9 @@ type NodeState struct {
 	// Times are every attempt's queued, started and ended times (unix ms,
 	// 0 where not reached), three per attempt in attempt order: the
 	// timeline (Decision 34).
-	Times []int64 `json:"t,omitempty"`
-	Active   int32              `json:"n,omitempty"` // map nodes: items queued or running
-	Ended    int32              `json:"d,omitempty"` // map nodes: items terminal
+	Times  []int64 `json:"t,omitempty"`
+	Active int32   `json:"n,omitempty"` // map nodes: items queued or running
+	Ended  int32   `json:"d,omitempty"` // map nodes: items terminal
 }
 
 // State is everything Step knows about one execution. Step takes ownership
