@@ -38,6 +38,9 @@ type nodeRow struct {
 	Deps      []string       `json:"deps,omitempty"`
 	Items     int            `json:"items,omitempty"`       // map nodes
 	ItemCount map[string]int `json:"item_phases,omitempty"` // map nodes: items per phase
+	// Times are the attempts' queued, started and ended times from the
+	// state, three per attempt (orchestrator.NodeState.Times).
+	Times []int64 `json:"times,omitempty"`
 }
 
 // execView is the answer of GET /api/executions/{project}/{domain}/{exec}.
@@ -89,7 +92,7 @@ var kindNames = map[orchestrator.NodeKind]string{orchestrator.NodeTask: "task", 
 
 func row(wf *orchestrator.Compiled, n *orchestrator.Node, ns *orchestrator.NodeState) nodeRow {
 	r := nodeRow{Name: n.Name, Kind: kindNames[n.Kind], Task: n.Task, Phase: ns.Phase.String(), Attempts: ns.Attempt,
-		Cached: ns.Phase == orchestrator.Cached, Start: ns.Start, End: ns.End, Error: ns.Err}
+		Cached: ns.Phase == orchestrator.Cached, Start: ns.Start, End: ns.End, Error: ns.Err, Times: ns.Times}
 	if t := wf.Tasks[n.Task]; t != nil {
 		r.Resources = resources(t.Resources)
 		r.Target = t.Target

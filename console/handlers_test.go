@@ -169,6 +169,7 @@ type nodeRow struct {
 	Cached                              bool
 	Start, End                          int64
 	Deps                                []string
+	Times                               []int64
 	Items                               int
 	ItemPhases                          map[string]int `json:"item_phases"`
 }
@@ -209,6 +210,9 @@ func TestExecutionAndFiles(t *testing.T) {
 	assert.Equal(t, "100m cpu, 64 MiB memory", e.Nodes[0].Resources)
 	assert.Equal(t, 1, e.Nodes[0].Attempts)
 	assert.NotZero(t, e.Nodes[0].End)
+	tm := e.Nodes[0].Times
+	require.Len(t, tm, 3, "one attempt's queued, started and ended times from the state")
+	assert.True(t, tm[0] > 0 && tm[2] >= tm[0] && (tm[1] == 0 || tm[1] >= tm[0] && tm[1] <= tm[2]), "times %v", tm)
 	var shout value
 	for _, v := range e.Outputs {
 		if v.Name == "shout" {

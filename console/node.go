@@ -103,7 +103,7 @@ func describeNode(ctx context.Context, st store.Store, s *orchestrator.State, na
 		}
 		if item >= 0 {
 			v.Item, ns = item, &ns.Items[item]
-			v.Phase, v.Start, v.End, v.Error, v.Attempts = ns.Phase.String(), ns.Start, ns.End, ns.Err, ns.Attempt
+			v.Phase, v.Start, v.End, v.Error, v.Attempts, v.Times = ns.Phase.String(), ns.Start, ns.End, ns.Err, ns.Attempt, ns.Times
 		}
 	}
 	outs := n.Outputs
@@ -112,6 +112,16 @@ func describeNode(ctx context.Context, st store.Store, s *orchestrator.State, na
 	}
 	v.Outputs = values(st, outs, ns.Outputs)
 	v.AttemptList = attempts(ctx, st, s.Exec, name, v.Item, ns.Attempt, hrefBase)
+	for i := range v.AttemptList {
+		// The state's times where it has them (Decision 34), else what the
+		// attempt's objects say.
+		a := &v.AttemptList[i]
+		for slot, t := range []*int64{&a.Queued, &a.Started, &a.Ended} {
+			if st := ns.AttemptTime(a.Attempt, slot); st != 0 {
+				*t = st
+			}
+		}
+	}
 	if len(v.AttemptList) > 0 {
 		if a, err := batchrunner.ReadAttempt(ctx, st, layout.AttemptPrefix(s.Exec, name, v.Item, ns.Attempt)); err == nil {
 			v.Inputs = values(st, a.Task.Inputs, a.Inputs)

@@ -187,23 +187,39 @@ function drawGraph(nodes, open) {
   return root;
 }
 
-// drawTimeline draws a bar per node from its first queueing to its end.
+// drawTimeline draws a bar per node and attempt, from queued to ended (the
+// started part darker); a node with no attempt times (cached, a map) gets
+// one bar from its start to its end.
 function drawTimeline(nodes) {
-  const started = nodes.filter((n) => n.start);
+  const spans = [];
+  for (const n of nodes) {
+    const t = n.times || [];
+    if (t.length >= 3) {
+      for (let a = 0; a * 3 < t.length; a++) {
+        const last = (a + 1) * 3 >= t.length;
+        spans.push({node: n, label: t.length > 3 ? `${n.name} #${a + 1}` : n.name, q: t[a * 3], s: t[a * 3 + 1], e: t[a * 3 + 2],
+          phase: last ? n.phase : "failed", attempt: a + 1});
+      }
+    } else if (n.start) {
+      spans.push({node: n, label: n.name, q: n.start, s: 0, e: n.end, phase: n.phase, attempt: 0});
+    }
+  }
   const box = el("div", {id: "timeline"});
-  if (!started.length) {
+  if (!spans.length) {
     box.append(el("p", {class: "muted"}, "nothing started yet"));
     return box;
   }
-  const t0 = Math.min(...started.map((n) => n.start));
-  const running = started.some((n) => !n.end);
-  const t1 = Math.max(...started.map((n) => n.end || n.start), running ? Date.now() : 0, t0 + 1);
-  for (const n of started) {
-    const left = (100 * (n.start - t0)) / (t1 - t0);
-    const width = Math.max(0.3, (100 * ((n.end || t1) - n.start)) / (t1 - t0));
-    box.append(el("div", {class: "trow"}, el("div", {class: "tlabel"}, n.name),
-      el("div", {class: "ttrack"}, el("div", {class: `bar bar-${n.phase}` + (n.cached ? " cached" : ""), "data-node": n.name,
-        style: `left:${left}%;width:${width}%`, title: `${n.name}: ${n.phase}, ${dur(n.start, n.end)}` + (n.attempts > 1 ? `, ${n.attempts} attempts` : "")}))));
+  const t0 = Math.min(...spans.map((b) => b.q));
+  const running = spans.some((b) => !b.e);
+  const t1 = Math.max(...spans.map((b) => b.e || b.q), running ? Date.now() : 0, t0 + 1);
+  const pct = (t) => (100 * (t - t0)) / (t1 - t0);
+  for (const b of spans) {
+    const end = b.e || t1;
+    const bar = el("div", {class: `bar bar-${b.phase}` + (b.node.cached ? " cached" : ""), "data-node": b.node.name, "data-attempt": b.attempt,
+      style: `left:${pct(b.q)}%;width:${Math.max(0.3, pct(end) - pct(b.q))}%`,
+      title: `${b.label}: ${b.phase}, queued ${time(b.q)}` + (b.s ? `, started ${time(b.s)}` : "") + (b.e ? `, ended ${time(b.e)}` : "")});
+    if (b.s) bar.append(el("div", {class: "ran", style: `margin-left:${(100 * (b.s - b.q)) / Math.max(1, end - b.q)}%`}));
+    box.append(el("div", {class: "trow"}, el("div", {class: "tlabel"}, b.label), el("div", {class: "ttrack"}, bar)));
   }
   return box;
 }
