@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -33,56 +32,21 @@ type JobEvents func(ctx context.Context, event []byte) (ev JobEvent, ok bool, er
 // sweep asks it about attempts that have run for a while).
 type JobDescriber func(ctx context.Context, ref engine.Ref, attempts []orchestrator.AttemptRef, wf *orchestrator.Compiled) ([]engine.Signal, error)
 
-// Control is the control plane: what the handlers share.
-type Control struct {
-	Store  store.Store
+// Advance is the advance function: it steps executions on the events of
+// an SQS batch and sweeps every active execution on the rate(1 minute) rule.
+type Advance struct {
+	Base
 	Engine *engine.Engine
-	Bucket string // the bucket events name (S3), for keys relative to Store
-	Now    func() time.Time
-	Log    *slog.Logger
 
 	// JobEvents parses dispatcher job events; nil ignores them.
 	JobEvents JobEvents
 	// Describe, if set, lets the sweep ask the dispatcher about jobs.
 	Describe JobDescriber
-	// Rules manages launch plans' schedule rules (registrar).
-	Rules RuleManager
 	// Parallel bounds how many executions one advance batch works on at
 	// once (default 4).
 	Parallel int
 
 	refs sync.Map // execution id -> engine.Ref: an execution's Ref never changes
-}
-
-func (c *Control) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
-}
-
-func (c *Control) log() *slog.Logger {
-	if c.Log != nil {
-		return c.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-// keyOf maps a bucket-absolute key from an S3 event to a store key; ok is
-// false for another bucket or outside the store's prefix.
-func (c *Control) keyOf(bucket, key string) (string, bool) {
-	if c.Bucket != "" && bucket != c.Bucket {
-		return "", false
-	}
-	if k, ok := c.Store.KeyOf("s3://" + bucket + "/" + key); ok {
-		return k, true
-	}
-	// A store that is not S3 (the directory store under `aloft dev`): its
-	// events name the store's own keys.
-	if c.Bucket != "" && !strings.HasPrefix(c.Store.URI(""), "s3://") {
-		return key, store.ValidKey(key) == nil
-	}
-	return "", false
 }
 
 // work is what one advance batch does for one execution.
@@ -93,9 +57,9 @@ type work struct {
 	messages []string                // the SQS messages that asked for it
 }
 
-// AdvanceInput is what the advance function receives: an SQS batch, or the
-// sweep rule's {"sweep": true}.
-func (c *Control) Advance(ctx context.Context, raw json.RawMessage) (any, error) {
+// Handle is the advance function's Lambda handler: it receives an SQS
+// batch, or the sweep rule's {"sweep": true}.
+func (c *Advance) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	var probe struct {
 		Sweep   bool            `json:"sweep"`
 		Records json.RawMessage `json:"Records"`
@@ -118,7 +82,7 @@ func (c *Control) Advance(ctx context.Context, raw json.RawMessage) (any, error)
 // of executions that could not be advanced are reported failed so SQS
 // redelivers them. Messages that mean nothing to aloft are dropped (and
 // logged); they would fail the same way forever.
-func (c *Control) AdvanceBatch(ctx context.Context, msgs []SQSMessage) BatchResponse {
+func (c *Advance) AdvanceBatch(ctx context.Context, msgs []SQSMessage) BatchResponse {
 	byExec := map[string]*work{}
 	var order []string
 	var failed []string
@@ -181,7 +145,7 @@ func (c *Control) AdvanceBatch(ctx context.Context, msgs []SQSMessage) BatchResp
 	return resp
 }
 
-func (c *Control) advanceOne(ctx context.Context, w *work) error {
+func (c *Advance) advanceOne(ctx context.Context, w *work) error {
 	if w.launch != nil {
 		ref, err := c.start(ctx, w.launch)
 		var perm *permanentError
@@ -225,7 +189,7 @@ func LogFinished(log *slog.Logger) func(*orchestrator.State) {
 
 // start starts the execution a launch request asks for; a request whose
 // execution exists already starts nothing (duplicate delivery).
-func (c *Control) start(ctx context.Context, r *registry.LaunchRequest) (engine.Ref, error) {
+func (c *Advance) start(ctx context.Context, r *registry.LaunchRequest) (engine.Ref, error) {
 	ref := engine.Ref{Project: r.Project, Domain: r.Domain, Exec: r.ID}
 	wf, inputs, lp, err := registry.Resolve(ctx, c.Store, r)
 	if err != nil {
@@ -261,7 +225,7 @@ func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
 
 // route decides which execution a message concerns and what it says.
-func (c *Control) route(ctx context.Context, body []byte) (*work, error) {
+func (c *Advance) route(ctx context.Context, body []byte) (*work, error) {
 	var wake WakeMessage
 	if json.Unmarshal(body, &wake) == nil && wake.Wake.Exec != "" {
 		ref := engine.Ref{Project: wake.Wake.Project, Domain: wake.Wake.Domain, Exec: wake.Wake.Exec}
@@ -296,7 +260,7 @@ func (c *Control) route(ctx context.Context, body []byte) (*work, error) {
 }
 
 // routeKey maps an object-created key to its execution and signal.
-func (c *Control) routeKey(ctx context.Context, key string) (*work, error) {
+func (c *Advance) routeKey(ctx context.Context, key string) (*work, error) {
 	if kind, id, ok := registry.RequestID(key); ok {
 		switch kind {
 		case "launch":
@@ -339,7 +303,7 @@ func (c *Control) routeKey(ctx context.Context, key string) (*work, error) {
 
 // findRef is the Ref of an execution, read once per warm function (a batch
 // of results of one execution reads it once, not once per message).
-func (c *Control) findRef(ctx context.Context, exec string) (engine.Ref, error) {
+func (c *Advance) findRef(ctx context.Context, exec string) (engine.Ref, error) {
 	if ref, ok := c.refs.Load(exec); ok {
 		return ref.(engine.Ref), nil
 	}
@@ -357,7 +321,7 @@ const describeAfter = 2 * time.Minute
 
 // longRunning lists the active attempts of a running execution whose node
 // started over describeAfter ago.
-func (c *Control) longRunning(s orchestrator.State) []orchestrator.AttemptRef {
+func (c *Advance) longRunning(s orchestrator.State) []orchestrator.AttemptRef {
 	if s.Phase.Terminal() || s.Compiled() == nil {
 		return nil
 	}
@@ -381,7 +345,7 @@ type SweepSummary struct {
 // SweepAll sweeps every active execution: intentions saved but not acted
 // on are re-issued, lost results picked up, due retries dispatched, jobs
 // that died silently or ran past their timeout failed.
-func (c *Control) SweepAll(ctx context.Context) (SweepSummary, error) {
+func (c *Advance) SweepAll(ctx context.Context) (SweepSummary, error) {
 	refs, err := c.Engine.ActiveExecutions(ctx)
 	if err != nil {
 		return SweepSummary{}, fmt.Errorf("sweep: list active executions: %w", err)

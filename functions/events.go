@@ -1,8 +1,3 @@
-// Package functions holds the handlers of aloft's Lambda functions —
-// advance, trigger and registrar — over ports (the store, the dispatcher,
-// the rule manager), so that the same code runs in Lambda (one main per
-// function under functions/) and in-process under `aloft dev`. See
-// README.md for the events each one receives and its configuration.
 package functions
 
 import (

@@ -70,11 +70,22 @@ func RuleName(prefix, project, domain, name string) string {
 
 var ruleBad = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
-// Registrar handles an active.json created or deleted (via EventBridge):
+// Registrar is the registrar function: it keeps launch plans' schedule
+// rules in step with their active.json pointers.
+type Registrar struct {
+	Base
+	// Rules manages the schedule rules (EventBridge, or the local cron).
+	Rules RuleManager
+	// Prefix names the rules it manages (default DefaultRulePrefix).
+	Prefix string
+}
+
+// Handle is the registrar function's Lambda handler. It handles an active.json created or deleted (via EventBridge):
 // the launch plan's schedule rule is created or updated to its active
 // version's schedule, disabled when the pointer says paused, and deleted
 // when the pointer is removed or the active version has no schedule.
-func (c *Control) Registrar(ctx context.Context, raw json.RawMessage, prefix string) (Registered, error) {
+func (c *Registrar) Handle(ctx context.Context, raw json.RawMessage) (Registered, error) {
+	prefix := c.Prefix
 	if c.Rules == nil {
 		return Registered{}, errors.New("registrar: no rule manager configured")
 	}

@@ -20,13 +20,19 @@ type Launched struct {
 	New        bool   `json:"new"` // false: a duplicated event, nothing new started
 }
 
-// Trigger handles an S3 object created under incoming/ (every active launch
+// Trigger is the trigger function: it starts runs by writing launch
+// requests, and needs only the store.
+type Trigger struct {
+	Base
+}
+
+// Handle is the trigger function's Lambda handler. It handles an S3 object created under incoming/ (every active launch
 // plan whose trigger matches the key starts one run with the object bound to
 // the trigger's input) and a schedule rule's input (the launch plan starts
 // one run with the scheduled time as its kickoff input). Runs start by
 // writing launch requests with derived ids, so a duplicated event starts
 // nothing new; advance consumes them.
-func (c *Control) Trigger(ctx context.Context, raw json.RawMessage) ([]Launched, error) {
+func (c *Trigger) Handle(ctx context.Context, raw json.RawMessage) ([]Launched, error) {
 	var sched ScheduleInput
 	if err := json.Unmarshal(raw, &sched); err == nil && sched.Schedule != nil {
 		return c.triggerSchedule(ctx, sched)
@@ -79,7 +85,7 @@ func (c *Control) Trigger(ctx context.Context, raw json.RawMessage) ([]Launched,
 	return out, nil
 }
 
-func (c *Control) triggerSchedule(ctx context.Context, in ScheduleInput) ([]Launched, error) {
+func (c *Trigger) triggerSchedule(ctx context.Context, in ScheduleInput) ([]Launched, error) {
 	s := in.Schedule
 	if s.Project == "" || s.Domain == "" || s.LaunchPlan == "" || s.Time.IsZero() {
 		return nil, errors.New("trigger: a schedule input needs project, domain, launch_plan and time")
@@ -108,7 +114,7 @@ func (c *Control) triggerSchedule(ctx context.Context, in ScheduleInput) ([]Laun
 	return []Launched{l}, nil
 }
 
-func (c *Control) request(ctx context.Context, r *registry.LaunchRequest) (Launched, error) {
+func (c *Trigger) request(ctx context.Context, r *registry.LaunchRequest) (Launched, error) {
 	created, err := registry.PutLaunchRequest(ctx, c.Store, r)
 	if err != nil {
 		return Launched{}, fmt.Errorf("trigger: %w", err)

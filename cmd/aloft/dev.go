@@ -15,6 +15,7 @@ import (
 	"github.com/aloft-run/aloft/batchrunner/local"
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/functions"
+	"github.com/aloft-run/aloft/functions/localplane"
 	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/store"
 	"github.com/aloft-run/aloft/store/dirstore"
@@ -93,29 +94,23 @@ func devCmd(ctx context.Context, args []string, io Stdio) int {
 		if dir, err = dirstore.Open(d); err != nil {
 			return failErr(io, "dev", err)
 		}
-		st, bucket = dir, functions.DevBucket
+		st, bucket = dir, localplane.Bucket
 	}
 	ex, err := local.New(st, local.Options{MaxParallel: *maxParallel, Log: io.Err})
 	if err != nil {
 		return failErr(io, "dev", err)
 	}
-	dev := &functions.Dev{SweepEvery: *sweep}
-	eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex, Wake: dev.Wake, Now: io.Env.Now, NewID: io.Env.NewID,
+	plane := &localplane.Plane{SweepEvery: *sweep}
+	eng, err := engine.New(engine.Config{Store: st, Dispatcher: ex, Wake: plane.Wake, Now: io.Env.Now, NewID: io.Env.NewID,
 		Warn: func(msg string) { log.Warn(msg) }, Finished: functions.LogFinished(log)})
 	if err != nil {
 		return failErr(io, "dev", err)
 	}
-	c := &functions.Control{Store: st, Engine: eng, Bucket: bucket, Log: log}
-	c.Rules = &functions.Cron{Fire: func(ctx context.Context, in []byte) {
-		if _, err := c.Trigger(ctx, in); err != nil {
-			log.Error("scheduled run", "error", err)
-		}
-	}}
-	dev.Control = c
+	plane.Wire(functions.Base{Store: st, Bucket: bucket, Log: log}, eng)
 	if dir != nil {
-		dev.Watch = func(ctx context.Context) error { return dir.Watch(ctx, "") }
+		plane.Watch = func(ctx context.Context) error { return dir.Watch(ctx, "") }
 	}
-	dev.Ready = func() {
+	plane.Ready = func() {
 		fmt.Fprintf(io.Err, "aloft dev: serving %s (drop files under %s; Ctrl-C stops)\n", st.URI(""), st.URI(layout.IncomingRoot))
 	}
 	if *endpoint != "" {
@@ -123,14 +118,10 @@ func devCmd(ctx context.Context, args []string, io Stdio) int {
 		if se == "" {
 			se = *endpoint
 		}
-		q := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(se) })
-		go func() {
-			if err := dev.PollSQS(ctx, q, *queueURL); err != nil && ctx.Err() == nil {
-				log.Error("reading events", "queue", *queueURL, "error", err)
-			}
-		}()
+		plane.Queue = sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(se) })
+		plane.QueueURL = *queueURL
 	}
-	if err := dev.Run(ctx); err != nil {
+	if err := plane.Run(ctx); err != nil {
 		return failErr(io, "dev", err)
 	}
 	ex.Wait()

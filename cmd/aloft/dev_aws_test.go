@@ -43,7 +43,7 @@ func TestDevAgainstAWSEndpoints(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL_S3", g.Endpoint)
 
 	s := newSandbox(t)
-	spec, _ := filepath.Abs("../../functions/testdata/dev.yaml")
+	spec, _ := filepath.Abs("../../functions/localplane/testdata/dev.yaml")
 	aloft(t, s.env, "register", spec, "--version", "v1", "--activate", "--store", "s3://devbucket").check(t, exitOK)
 
 	ctx := context.Background()

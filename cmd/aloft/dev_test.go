@@ -89,7 +89,7 @@ const runEnded = `msg="execution ended" execution=`
 // bucket with aloft dev, copies a file in and sees the run succeed.
 func TestDevServesDrops(t *testing.T) {
 	s := newSandbox(t)
-	spec, _ := filepath.Abs("../../functions/testdata/dev.yaml")
+	spec, _ := filepath.Abs("../../functions/localplane/testdata/dev.yaml")
 	s.run(t, "register", spec, "--version", "v1", "--activate").check(t, exitOK)
 	dev := startDev(t, s.env, 30*time.Second, "--store", s.store, "--sweep", "200ms")
 	dir := filepath.Join(s.store, "incoming", "lines")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -62,6 +63,12 @@ func TestRunExecutorDockerFindsTheRunner(t *testing.T) {
 	record := filepath.Join(t.TempDir(), "runner")
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	t.Setenv("ALOFT_TEST_DOCKER_RECORD", record)
+	// The runner is written under the user's cache directory: a fresh one,
+	// keeping the go command's build cache where it is (a cold one means
+	// rebuilding the standard library for the runner).
+	gocache, err := exec.Command("go", "env", "GOCACHE").Output()
+	require.NoError(t, err)
+	t.Setenv("GOCACHE", strings.TrimSpace(string(gocache)))
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv(runnerbin.FromSourceEnv, "1")
 

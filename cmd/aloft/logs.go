@@ -193,10 +193,12 @@ func (l logSource) write(ctx context.Context, w, errw io.Writer, a attemptRef) e
 		}
 		fmt.Fprintf(errw, "aloft logs: %v; printing %s instead\n", err, l.st.URI(prefix+batchrunner.LogFile))
 	}
-	b, _, err := store.ReadAll(ctx, l.st, prefix+batchrunner.LogFile)
+	// Streamed, not read whole: a log may be as large as the runner's cap.
+	r, _, err := l.st.Get(ctx, prefix+batchrunner.LogFile)
 	switch {
 	case err == nil:
-		_, err = w.Write(b)
+		defer r.Close()
+		_, err = io.Copy(w, r)
 		return err
 	case !errors.Is(err, store.ErrNotFound):
 		return err

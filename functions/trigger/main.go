@@ -3,8 +3,21 @@
 // matches; a schedule rule starts its launch plan. See functions/README.md.
 package main
 
-import "github.com/aloft-run/aloft/functions"
+import (
+	"context"
+	"encoding/json"
 
-func main() {
-	functions.Serve("trigger", func(c *functions.Control, _ functions.Env) any { return c.Trigger })
+	"github.com/aloft-run/aloft/functions"
+)
+
+func main() { functions.Main("trigger", wire) }
+
+// wire builds trigger over the S3 store: it writes launch requests only.
+func wire(ctx context.Context, env functions.Env) (func(context.Context, json.RawMessage) ([]functions.Launched, error), error) {
+	_, base, err := functions.OpenAWS(ctx, "trigger", env)
+	if err != nil {
+		return nil, err
+	}
+	t := &functions.Trigger{Base: base}
+	return t.Handle, nil
 }

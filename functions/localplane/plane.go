@@ -1,9 +1,10 @@
-package functions
+package localplane
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -12,25 +13,44 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/aloft-run/aloft/engine"
+	"github.com/aloft-run/aloft/functions"
 	"github.com/aloft-run/aloft/layout"
-	"github.com/aloft-run/aloft/orchestrator/schedule"
 	"github.com/aloft-run/aloft/registry"
 	"github.com/aloft-run/aloft/store"
 )
 
-// DevBucket is the bucket name `aloft dev` gives its directory store in the
+// Bucket is the bucket name `aloft dev` gives its directory store in the
 // S3-shaped events it makes.
-const DevBucket = "local"
+const Bucket = "local"
 
-// Dev runs trigger, advance and registrar in-process over a store that
+// Advancer is what the plane asks of the advance function.
+type Advancer interface {
+	AdvanceBatch(ctx context.Context, msgs []functions.SQSMessage) functions.BatchResponse
+	SweepAll(ctx context.Context) (functions.SweepSummary, error)
+}
+
+// Plane runs trigger, advance and registrar in-process over a store that
 // announces its writes (the directory store: its own writes, and files
-// copied in by other processes through Watch), with an in-process cron for
-// active launch plans' schedules: the control plane of AWS on one machine.
-type Dev struct {
-	Control *Control
+// copied in by other processes through Watch) or over an SQS queue of a
+// bucket's events (Queue), with an in-process cron for active launch plans'
+// schedules: the control plane of AWS on one machine.
+type Plane struct {
+	Store    store.Store
+	Advance  Advancer
+	Trigger  func(ctx context.Context, event json.RawMessage) ([]functions.Launched, error)
+	Register func(ctx context.Context, event json.RawMessage) (functions.Registered, error)
+	// Cron, if set, is the registrar's rule manager; Run stops it.
+	Cron *Cron
+	Log  *slog.Logger
+	Now  func() time.Time
+
 	// Watch, if set, starts announcing objects written by other processes
 	// (the directory store's Watch).
 	Watch func(ctx context.Context) error
+	// Queue, if set, is read for the bucket's events (LocalStack), through
+	// EventBridge or as S3 notifications, from QueueURL.
+	Queue    SQSReceiver
+	QueueURL string
 	// SweepEvery is how often every active execution is swept (default 5s).
 	SweepEvery time.Duration
 	// Window is how long object events are gathered into one advance batch
@@ -41,120 +61,53 @@ type Dev struct {
 	Ready func()
 
 	mu      sync.Mutex
-	pending []SQSMessage
+	pending []functions.SQSMessage
 	kick    chan struct{}
 	seq     int
+	g       group // deliveries, wake-up and redelivery timers, the queue reader
 }
 
-// Cron is a RuleManager that fires schedule rules in-process: each rule's
-// next fire time comes from aloft's EventBridge schedule parser, and a
-// firing calls Fire with the rule's input (the time filled in).
-type Cron struct {
-	Fire func(ctx context.Context, input []byte)
-	Now  func() time.Time
-
-	mu    sync.Mutex
-	rules map[string]*cronRule
-	ctx   context.Context
-}
-
-type cronRule struct {
-	rule   Rule
-	sched  schedule.Schedule
-	cancel context.CancelFunc
-}
-
-// Start makes the cron fire until ctx ends.
-func (c *Cron) Start(ctx context.Context) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.ctx = ctx
-	if c.rules == nil {
-		c.rules = map[string]*cronRule{}
-	}
-}
-
-// PutRule (re)schedules a rule.
-func (c *Cron) PutRule(_ context.Context, r Rule) error {
-	s, err := schedule.Parse(r.Schedule)
-	if err != nil {
-		return fmt.Errorf("rule %s: %w", r.Name, err)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.rules == nil {
-		c.rules = map[string]*cronRule{}
-	}
-	if old := c.rules[r.Name]; old != nil {
-		old.cancel()
-	}
-	base := c.ctx
-	if base == nil {
-		base = context.Background()
-	}
-	ctx, cancel := context.WithCancel(base)
-	cr := &cronRule{rule: r, sched: s, cancel: cancel}
-	c.rules[r.Name] = cr
-	if r.Enabled {
-		go c.loop(ctx, cr)
-	}
-	return nil
-}
-
-// DeleteRule stops a rule.
-func (c *Cron) DeleteRule(_ context.Context, name string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old := c.rules[name]; old != nil {
-		old.cancel()
-		delete(c.rules, name)
-	}
-	return nil
-}
-
-// Rules lists the scheduled rules and their next fire times.
-func (c *Cron) Rules() map[string]time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := map[string]time.Time{}
-	for n, r := range c.rules {
-		if next, ok := r.sched.Next(c.now()); ok && r.rule.Enabled {
-			out[n] = next
+// Wire gives the plane the three functions over base and eng: advance,
+// trigger, and registrar with a Cron (firing trigger) as its rule manager.
+// eng's Config.Wake should be the plane's Wake.
+func (p *Plane) Wire(base functions.Base, eng *engine.Engine) {
+	trig := &functions.Trigger{Base: base}
+	p.Cron = &Cron{Fire: func(ctx context.Context, in []byte) {
+		if _, err := trig.Handle(ctx, in); err != nil {
+			p.log().Error("scheduled run", "error", err)
 		}
-	}
-	return out
+	}}
+	reg := &functions.Registrar{Base: base, Rules: p.Cron}
+	p.Store, p.Log = base.Store, base.Log
+	p.Advance, p.Trigger, p.Register = &functions.Advance{Base: base, Engine: eng}, trig.Handle, reg.Handle
 }
 
-func (c *Cron) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
+func (p *Plane) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
 	}
 	return time.Now()
 }
 
-func (c *Cron) loop(ctx context.Context, r *cronRule) {
-	for {
-		next, ok := r.sched.Next(c.now())
-		if !ok {
-			return
-		}
-		t := time.NewTimer(next.Sub(c.now()))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		in := strings.Replace(r.rule.Input, `"`+TimePlaceholder+`"`, `"`+next.UTC().Format(time.RFC3339)+`"`, 1)
-		c.Fire(ctx, []byte(in))
+func (p *Plane) log() *slog.Logger {
+	if p.Log != nil {
+		return p.Log
 	}
+	return slog.New(slog.DiscardHandler)
 }
 
 // Run serves until ctx ends: it schedules the active launch plans, sweeps
 // once (executions a previous session left are carried on), then routes
 // every object-created event to the handler EventBridge would send it to.
-func (d *Dev) Run(ctx context.Context) error {
-	c := d.Control
+// It returns once every goroutine and timer it started (deliveries,
+// wake-ups, redeliveries, the queue reader, the cron's rules) has ended.
+func (d *Plane) Run(ctx context.Context) error {
+	defer d.g.stop()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends the queue reader and deliveries before the join
+	if d.Cron != nil {
+		defer d.Cron.Stop()
+	}
 	if d.SweepEvery <= 0 {
 		d.SweepEvery = 5 * time.Second
 	}
@@ -162,10 +115,7 @@ func (d *Dev) Run(ctx context.Context) error {
 		d.Window = 20 * time.Millisecond
 	}
 	kick := d.kickChan()
-	if cr, ok := c.Rules.(*Cron); ok {
-		cr.Start(ctx)
-	}
-	if n, ok := c.Store.(store.Notifier); ok {
+	if n, ok := d.Store.(store.Notifier); ok {
 		cancel := n.Subscribe(func(ev store.Event) { d.object(ctx, ev) })
 		defer cancel()
 	}
@@ -174,18 +124,25 @@ func (d *Dev) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	plans, err := registry.ActivePlans(ctx, c.Store)
+	if d.Queue != nil {
+		d.g.goFunc(func() {
+			if err := d.pollSQS(ctx, d.Queue, d.QueueURL); err != nil && ctx.Err() == nil {
+				d.log().Error("reading events", "queue", d.QueueURL, "error", err)
+			}
+		})
+	}
+	plans, err := registry.ActivePlans(ctx, d.Store)
 	if err != nil {
 		return err
 	}
 	for _, lp := range plans {
-		ev := ObjectCreated(DevBucket, layout.PlanPointerKey(lp.Project, lp.Domain, lp.Name), 0, "", "", c.now())
-		if _, err := c.Registrar(ctx, ev, ""); err != nil {
-			c.log().Warn("schedule of an active launch plan", "launch_plan", lp.Name, "error", err)
+		ev := functions.ObjectCreated(Bucket, layout.PlanPointerKey(lp.Project, lp.Domain, lp.Name), 0, "", "", d.now())
+		if _, err := d.Register(ctx, ev); err != nil {
+			d.log().Warn("schedule of an active launch plan", "launch_plan", lp.Name, "error", err)
 		}
 	}
-	if _, err := c.SweepAll(ctx); err != nil {
-		c.log().Warn("sweep", "error", err)
+	if _, err := d.Advance.SweepAll(ctx); err != nil {
+		d.log().Warn("sweep", "error", err)
 	}
 	if d.Ready != nil {
 		d.Ready()
@@ -197,8 +154,8 @@ func (d *Dev) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-sweep.C:
-			if _, err := c.SweepAll(ctx); err != nil {
-				c.log().Warn("sweep", "error", err)
+			if _, err := d.Advance.SweepAll(ctx); err != nil {
+				d.log().Warn("sweep", "error", err)
 			}
 		case <-kick:
 			select { // gather the batch's company, as SQS does
@@ -212,7 +169,7 @@ func (d *Dev) Run(ctx context.Context) error {
 			d.mu.Unlock()
 			for len(batch) > 0 {
 				n := min(len(batch), 10)
-				resp := c.AdvanceBatch(ctx, batch[:n])
+				resp := d.Advance.AdvanceBatch(ctx, batch[:n])
 				d.redeliver(batch[:n], resp)
 				batch = batch[n:]
 			}
@@ -222,7 +179,7 @@ func (d *Dev) Run(ctx context.Context) error {
 
 // redeliver queues the failed messages of a batch again, as SQS makes them
 // visible again after their visibility timeout.
-func (d *Dev) redeliver(batch []SQSMessage, resp BatchResponse) {
+func (d *Plane) redeliver(batch []functions.SQSMessage, resp functions.BatchResponse) {
 	if len(resp.BatchItemFailures) == 0 {
 		return
 	}
@@ -230,7 +187,7 @@ func (d *Dev) redeliver(batch []SQSMessage, resp BatchResponse) {
 	for _, f := range resp.BatchItemFailures {
 		failed[f.ItemIdentifier] = true
 	}
-	time.AfterFunc(time.Second, func() {
+	d.g.after(time.Second, func() {
 		for _, m := range batch {
 			if failed[m.MessageID] {
 				d.enqueue(m.Body)
@@ -240,11 +197,11 @@ func (d *Dev) redeliver(batch []SQSMessage, resp BatchResponse) {
 }
 
 // object routes one object-created event the way the stack's rules do.
-func (d *Dev) object(ctx context.Context, ev store.Event) {
-	body := ObjectCreated(DevBucket, ev.Key, ev.Size, ev.ETag, "", d.Control.now())
-	switch t := s3Target(TypeObjectCreated, ev.Key); t {
+func (d *Plane) object(ctx context.Context, ev store.Event) {
+	body := functions.ObjectCreated(Bucket, ev.Key, ev.Size, ev.ETag, "", d.now())
+	switch t := s3Target(functions.TypeObjectCreated, ev.Key); t {
 	case toTrigger, toRegistrar:
-		go d.deliver(ctx, t, ev.Key, body)
+		d.g.goFunc(func() { d.deliver(ctx, t, ev.Key, body) })
 	case toAdvance:
 		d.enqueue(string(body))
 	}
@@ -264,9 +221,9 @@ const (
 // (RulePatterns), and also sends attempts' claims to advance: here they mark
 // attempts running; in AWS, Batch's RUNNING events do.
 func s3Target(detailType, key string) target {
-	created := detailType == TypeObjectCreated
+	created := detailType == functions.TypeObjectCreated
 	switch {
-	case isPlanPointerKey(key) && (created || detailType == TypeObjectDeleted):
+	case isPlanPointerKey(key) && (created || detailType == functions.TypeObjectDeleted):
 		return toRegistrar
 	case !created:
 		return noTarget
@@ -280,18 +237,17 @@ func s3Target(detailType, key string) target {
 
 // deliver hands an S3 event to trigger or registrar; false when it failed
 // (and should come again).
-func (d *Dev) deliver(ctx context.Context, t target, key string, event []byte) bool {
-	c := d.Control
+func (d *Plane) deliver(ctx context.Context, t target, key string, event []byte) bool {
 	var err error
 	name := "trigger"
 	if t == toTrigger {
-		_, err = c.Trigger(ctx, event)
+		_, err = d.Trigger(ctx, event)
 	} else {
 		name = "registrar"
-		_, err = c.Registrar(ctx, event, "")
+		_, err = d.Register(ctx, event)
 	}
 	if err != nil {
-		c.log().Error(name, "key", key, "error", err)
+		d.log().Error(name, "key", key, "error", err)
 	}
 	return err == nil
 }
@@ -302,10 +258,10 @@ func isPlanPointerKey(key string) bool {
 }
 
 // enqueue adds a message to the next advance batch.
-func (d *Dev) enqueue(body string) {
+func (d *Plane) enqueue(body string) {
 	d.mu.Lock()
 	d.seq++
-	d.pending = append(d.pending, SQSMessage{MessageID: fmt.Sprintf("dev-%d", d.seq), Body: body, EventSource: "aloft:dev"})
+	d.pending = append(d.pending, functions.SQSMessage{MessageID: fmt.Sprintf("dev-%d", d.seq), Body: body, EventSource: "aloft:dev"})
 	d.mu.Unlock()
 	select {
 	case d.kickChan() <- struct{}{}:
@@ -313,7 +269,7 @@ func (d *Dev) enqueue(body string) {
 	}
 }
 
-func (d *Dev) kickChan() chan struct{} {
+func (d *Plane) kickChan() chan struct{} {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.kick == nil {
@@ -322,27 +278,27 @@ func (d *Dev) kickChan() chan struct{} {
 	return d.kick
 }
 
-// Wake is the engine's Config.Wake under dev: a timer that sends advance a
-// wake message when the retry is due.
-func (d *Dev) Wake(_ context.Context, ref engine.Ref, at time.Time) error {
-	var m WakeMessage
+// Wake is the engine's Config.Wake under the plane: a timer that sends
+// advance a wake message when the retry is due (stopped when Run returns).
+func (d *Plane) Wake(_ context.Context, ref engine.Ref, at time.Time) error {
+	var m functions.WakeMessage
 	m.Wake.Project, m.Wake.Domain, m.Wake.Exec = ref.Project, ref.Domain, ref.Exec
 	body, _ := json.Marshal(m)
-	time.AfterFunc(time.Until(at), func() { d.enqueue(string(body)) })
+	d.g.after(time.Until(at), func() { d.enqueue(string(body)) })
 	return nil
 }
 
-// SQSReceiver is the part of the SQS client PollSQS uses.
+// SQSReceiver is the part of the SQS client the queue reader uses.
 type SQSReceiver interface {
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
 	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
 }
 
-// PollSQS feeds the loop from an SQS queue that receives the bucket's
+// pollSQS feeds the loop from an SQS queue that receives the bucket's
 // events (LocalStack), through EventBridge or as S3 notifications: each is
 // routed as the stack's rules route it, and the message deleted once
 // handled (a failed one is left to reappear).
-func (d *Dev) PollSQS(ctx context.Context, q SQSReceiver, queueURL string) error {
+func (d *Plane) pollSQS(ctx context.Context, q SQSReceiver, queueURL string) error {
 	for ctx.Err() == nil {
 		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queueURL),
 			MaxNumberOfMessages: 10, WaitTimeSeconds: 10})
@@ -354,7 +310,7 @@ func (d *Dev) PollSQS(ctx context.Context, q SQSReceiver, queueURL string) error
 		}
 		for _, m := range out.Messages {
 			body := aws.ToString(m.Body)
-			events, isNotification := FromS3Notification([]byte(body))
+			events, isNotification := functions.FromS3Notification([]byte(body))
 			if !isNotification {
 				events = [][]byte{[]byte(body)} // an EventBridge event
 			}
@@ -372,9 +328,9 @@ func (d *Dev) PollSQS(ctx context.Context, q SQSReceiver, queueURL string) error
 
 // route hands one EventBridge event to the handler the stack's rules send
 // it to; false when it failed and should come again.
-func (d *Dev) route(ctx context.Context, id string, event []byte) bool {
-	env, err := ParseEnvelope(event)
-	if err == nil && env.Source == SourceS3 {
+func (d *Plane) route(ctx context.Context, id string, event []byte) bool {
+	env, err := functions.ParseEnvelope(event)
+	if err == nil && env.Source == functions.SourceS3 {
 		if s3, err := env.S3(); err == nil {
 			switch t := s3Target(env.DetailType, s3.Object.Key); t {
 			case toTrigger, toRegistrar:
@@ -384,6 +340,6 @@ func (d *Dev) route(ctx context.Context, id string, event []byte) bool {
 			}
 		}
 	}
-	resp := d.Control.AdvanceBatch(ctx, []SQSMessage{{MessageID: id, Body: string(event)}})
+	resp := d.Advance.AdvanceBatch(ctx, []functions.SQSMessage{{MessageID: id, Body: string(event)}})
 	return len(resp.BatchItemFailures) == 0
 }
