@@ -17,6 +17,7 @@ import (
 	"github.com/aloft-run/aloft/console"
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/functions"
+	"github.com/aloft-run/aloft/functions/localplane"
 	"github.com/aloft-run/aloft/orchestrator"
 )
 
@@ -166,24 +167,22 @@ func TestBrowserFollowsRunningExecution(t *testing.T) {
 }
 
 // Terminate on the page writes a cancel request; the control plane (aloft
-// dev's, in-process) consumes it and the execution ends aborted.
+// dev's local plane, in-process) consumes it and the execution ends aborted.
 func TestBrowserTerminate(t *testing.T) {
 	ctx := browser(t)
 	b := newBucket(t)
 	dctx, cancel := context.WithCancel(context.Background())
-	dev := &functions.Dev{SweepEvery: 200 * time.Millisecond}
-	eng, err := engine.New(engine.Config{Store: b.st, Dispatcher: b.ex, Wake: dev.Wake})
+	plane := &localplane.Plane{SweepEvery: 200 * time.Millisecond}
+	eng, err := engine.New(engine.Config{Store: b.st, Dispatcher: b.ex, Wake: plane.Wake})
 	require.NoError(t, err)
-	c := &functions.Control{Store: b.st, Engine: eng, Bucket: functions.DevBucket}
-	c.Rules = &functions.Cron{Fire: func(ctx context.Context, in []byte) { _, _ = c.Trigger(ctx, in) }}
-	dev.Control = c
+	plane.Wire(functions.Base{Store: b.st, Bucket: localplane.Bucket}, eng)
 	ready := make(chan struct{})
-	dev.Ready = func() { close(ready) }
+	plane.Ready = func() { close(ready) }
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		assert.NoError(t, dev.Run(dctx))
+		assert.NoError(t, plane.Run(dctx))
 	}()
 	t.Cleanup(func() { cancel(); wg.Wait(); b.ex.Wait() })
 	<-ready
