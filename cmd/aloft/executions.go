@@ -99,7 +99,8 @@ func executionsList(ctx context.Context, args []string, io Stdio) int {
 }
 
 // listExecutions reads the newest-first index of project/domain
-// (layout.IndexKey) and the state of each execution in it.
+// (layout.IndexKey): each entry's summary, or the state of an execution
+// whose entry has none.
 func listExecutions(ctx context.Context, st store.Store, project, domain string, limit int) ([]execSummary, error) {
 	objs, err := store.ListKeys(ctx, st, layout.IndexPrefix(project, domain))
 	if err != nil {
@@ -113,6 +114,18 @@ func listExecutions(ctx context.Context, st store.Store, project, domain string,
 		_, _, id, ok := layout.ParseIndexKey(o.Key)
 		if !ok {
 			continue
+		}
+		// The entry carries the row's summary (Decision 34); entries
+		// written before it did hold only the id, and the state says.
+		if b, _, err := store.ReadAll(ctx, st, o.Key); err == nil {
+			if e, ok := engine.DecodeIndexEntry(b); ok {
+				rows = append(rows, execSummary{
+					Execution: id, Project: project, Domain: domain, Workflow: e.Workflow, Phase: e.Phase,
+					Created: isoTime(e.Started), Ended: isoTime(e.Ended), Error: e.Error,
+					created: e.Started, ended: e.Ended,
+				})
+				continue
+			}
 		}
 		ref := engine.Ref{Project: project, Domain: domain, Exec: id}
 		b, _, err := store.ReadAll(ctx, st, ref.StateKey())
