@@ -46,6 +46,9 @@ func (r *runner) act(ctx context.Context, cmds []orchestrator.Command) []orchest
 	// execution again, so the notifications go first.
 	if finish != nil {
 		r.e.unmarkActive(ctx, r.l.ref)
+		if r.l.state.Phase.Terminal() {
+			r.e.reindexEnded(ctx, &r.l.state)
+		}
 		if r.e.cfg.Finished != nil && r.l.state.Phase.Terminal() {
 			r.e.cfg.Finished(&r.l.state)
 		}

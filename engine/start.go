@@ -30,6 +30,10 @@ type StartOptions struct {
 	// Reuse, RecoveredFrom and RelaunchedFrom are set by Recover.
 	Reuse                         []orchestrator.NodeState
 	RecoveredFrom, RelaunchedFrom string
+	// Cause says what started the execution ("cli", "schedule <time>",
+	// "trigger <uri>"); Labels are the user's. Both go to the index entry.
+	Cause  string
+	Labels map[string]string
 }
 
 // ErrStarted is returned by Start for an execution id that already exists:
@@ -95,8 +99,8 @@ func (e *Engine) Start(ctx context.Context, wf *orchestrator.Compiled, given map
 		}
 		return Ref{}, fmt.Errorf("start %s: write state: %w", ref.Exec, err)
 	}
-	if _, err := store.PutBytes(ctx, e.cfg.Store, IndexKey(ref.Project, ref.Domain, now, ref.Exec), []byte(ref.Exec), store.PutOptions{}); err != nil {
-		return Ref{}, fmt.Errorf("start %s: write index: %w", ref.Exec, err)
+	if err := e.putIndex(ctx, indexEntryOf(&s, opt.Cause, opt.Labels)); err != nil {
+		return Ref{}, fmt.Errorf("start %s: %w", ref.Exec, err)
 	}
 	return ref, nil
 }

@@ -229,7 +229,7 @@ func (c *Advance) start(ctx context.Context, r *registry.LaunchRequest) (engine.
 	}
 	notifications = append(slices.Clone(notifications), r.Notifications...)
 	ref, err = c.Engine.Start(ctx, wf, inputs, engine.StartOptions{Project: r.Project, Domain: r.Domain, LaunchPlan: lpName,
-		Notifications: notifications, Exec: r.ID, Swept: true})
+		Notifications: notifications, Exec: r.ID, Swept: true, Cause: r.Cause})
 	if errors.Is(err, engine.ErrStarted) {
 		return ref, nil
 	}

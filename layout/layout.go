@@ -49,6 +49,20 @@ func WorkflowKey(project, domain, name, version string) string {
 	return registryPrefix(project, domain) + workflowsDir + "/" + name + "/" + version + jsonExt
 }
 
+// ParseWorkflowKey is the inverse of WorkflowKey; ok is false for other
+// keys.
+func ParseWorkflowKey(key string) (project, domain, name, version string, ok bool) {
+	p := strings.Split(key, "/")
+	if len(p) != 6 || p[0]+"/" != RegistryRoot || p[3] != workflowsDir {
+		return "", "", "", "", false
+	}
+	version, ok = strings.CutSuffix(p[5], jsonExt)
+	if !ok || nonEmpty(p[1], p[2], p[4], version) != nil {
+		return "", "", "", "", false
+	}
+	return p[1], p[2], p[4], version, true
+}
+
 // LaunchPlanDir is registry/<project>/<domain>/launchplans/<name>/: the
 // launch plan's versions and its pointer.
 func LaunchPlanDir(project, domain, name string) string {

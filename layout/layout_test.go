@@ -136,6 +136,24 @@ func TestLaunchPlanKey(t *testing.T) {
 	}
 }
 
+func TestWorkflowKey(t *testing.T) {
+	for _, tc := range []struct {
+		key  string
+		want [4]string
+		ok   bool
+	}{
+		{layout.WorkflowKey("p", "d", "n", "v1.2"), [4]string{"p", "d", "n", "v1.2"}, true},
+		{layout.LaunchPlanKey("p", "d", "n", "v1"), [4]string{}, false},
+		{"registry/p/d/workflows/n/v1.yaml", [4]string{}, false},
+		{"registry/p/d/workflows/n/x/v1.json", [4]string{}, false},
+		{"registry/p//workflows/n/v1.json", [4]string{}, false},
+	} {
+		p, d, n, v, ok := layout.ParseWorkflowKey(tc.key)
+		assert.Equal(t, tc.ok, ok, tc.key)
+		assert.Equal(t, tc.want, [4]string{p, d, n, v}, tc.key)
+	}
+}
+
 func TestRequestKey(t *testing.T) {
 	for _, tc := range []struct{ key, kind, id string }{
 		{layout.LaunchRequestKey("r1abc"), "launch", "r1abc"},

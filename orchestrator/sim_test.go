@@ -782,6 +782,7 @@ func (s *sim) checkState(st State, enc []byte) {
 			s.failf("node %s waits for a reservation it holds", n.Name)
 		}
 		s.checkJob(n.Name, int32(i), -1, ns)
+		s.checkTimes(n.Name, ns)
 		if n.Kind != NodeMap {
 			if ns.Items != nil {
 				s.failf("node %s is not a map but has items", n.Name)
@@ -800,6 +801,7 @@ func (s *sim) checkState(st State, enc []byte) {
 				}
 			}
 			s.checkJob(n.Name, int32(i), j, it)
+			s.checkTimes(fmt.Sprintf("%s[%d]", n.Name, j), it)
 			switch {
 			case it.Phase.Terminal():
 				ended++
@@ -840,6 +842,30 @@ func (s *sim) checkState(st State, enc []byte) {
 	case ExecSucceeded:
 		if st.Done != len(st.Nodes) {
 			s.failf("succeeded with %d of %d nodes counted as ended", st.Done, len(st.Nodes))
+		}
+	}
+}
+
+// checkTimes checks the attempt times the timeline shows (Decision 34):
+// three per attempt run so far; each attempt queued, started (when seen)
+// after it was queued, ended after both; every attempt before the current
+// one ended, and so did the current one of an item that ended.
+func (s *sim) checkTimes(what string, it *NodeState) {
+	if len(it.Times) != 3*it.Attempt {
+		s.failf("%s: %d attempt times for %d attempts", what, len(it.Times), it.Attempt)
+		return
+	}
+	for a := 1; a <= it.Attempt; a++ {
+		q, st, e := it.AttemptTime(a, TimeQueued), it.AttemptTime(a, TimeStarted), it.AttemptTime(a, TimeEnded)
+		switch {
+		case q == 0:
+			s.failf("%s: attempt %d has no queued time", what, a)
+		case st != 0 && st < q:
+			s.failf("%s: attempt %d started at %d before it was queued at %d", what, a, st, q)
+		case e != 0 && (e < q || e < st):
+			s.failf("%s: attempt %d ended at %d before it was queued (%d) or started (%d)", what, a, e, q, st)
+		case e == 0 && (a < it.Attempt || it.Phase.Terminal()):
+			s.failf("%s (%s): attempt %d of %d has no end time", what, it.Phase, a, it.Attempt)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -89,7 +90,7 @@ type NodeState struct {
 	UserErrs int                `json:"ue,omitempty"` // failed attempts that spend retries
 	SysErrs  int                `json:"se,omitempty"` // failed attempts that spend the system budget
 	RetryAt  int64              `json:"r,omitempty"`  // unix ms; when phase is retrying, or waiting (the holder's lease ends)
-	Tries    int                `json:"rt,omitempty"`  // reservations asked for (serialized caching), 1-based
+	Tries    int                `json:"rt,omitempty"` // reservations asked for (serialized caching), 1-based
 	Held     bool               `json:"h,omitempty"`  // the node holds its cache key's reservation
 	Start    int64              `json:"s,omitempty"`  // unix ms
 	End      int64              `json:"e,omitempty"`  // unix ms
@@ -107,6 +108,10 @@ type NodeState struct {
 	// (ExecutionRequested.Reuse): on a pending node or item they wait to be
 	// used when it becomes ready; on a succeeded one they were.
 	Recovered bool `json:"rv,omitempty"`
+	// Times are every attempt's queued, started and ended times (unix ms,
+	// 0 where not reached), three per attempt in attempt order: the
+	// timeline (Decision 34).
+	Times []int64 `json:"tm,omitempty"`
 }
 
 // State is everything Step knows about one execution. Step takes ownership
@@ -208,6 +213,7 @@ func cloneNodeStates(ns []NodeState) []NodeState {
 		out[i] = ns[i]
 		out[i].Outputs = cloneLiterals(ns[i].Outputs)
 		out[i].Items = cloneNodeStates(ns[i].Items)
+		out[i].Times = slices.Clone(ns[i].Times)
 	}
 	return out
 }
@@ -245,3 +251,32 @@ func DecodeState(b []byte, wf *Compiled) (State, error) {
 
 // Attach sets the compiled workflow of a state decoded by other means.
 func (s *State) Attach(wf *Compiled) { s.wf = wf }
+
+// Attempt times: the slots of NodeState.Times.
+const (
+	TimeQueued = iota
+	TimeStarted
+	TimeEnded
+	timeSlots
+)
+
+// AttemptTime is attempt's (1-based) time in slot (TimeQueued, TimeStarted,
+// TimeEnded); 0 when not recorded.
+func (ns *NodeState) AttemptTime(attempt, slot int) int64 {
+	i := (attempt-1)*timeSlots + slot
+	if attempt < 1 || i >= len(ns.Times) {
+		return 0
+	}
+	return ns.Times[i]
+}
+
+// setTime records the current attempt's time in slot.
+func (ns *NodeState) setTime(slot int, now int64) {
+	if ns.Attempt < 1 {
+		return
+	}
+	for len(ns.Times) < ns.Attempt*timeSlots {
+		ns.Times = append(ns.Times, 0)
+	}
+	ns.Times[(ns.Attempt-1)*timeSlots+slot] = now
+}

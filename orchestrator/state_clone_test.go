@@ -45,6 +45,8 @@ func TestStateCloneIsDeep(t *testing.T) {
 	c.Outputs["ys"].List[0] = Int(2)
 	c.Nodes[0].Outputs["y"].List[0] = Int(8)
 	c.Nodes[0].Items[1].Outputs["y"] = Int(21)
+	require.NotEmpty(t, c.Nodes[0].Items[1].Times, "a map item that ran keeps its attempt times")
+	c.Nodes[0].Items[1].Times[0] = 1
 	c.Nodes[0].Items[0].Phase = Failed
 	c.Nodes[0].Phase = Failed
 	c.Phase = ExecFailed

@@ -200,6 +200,7 @@ func (m *machine) started(e AttemptStarted) {
 	if it.Phase == Queued {
 		m.changed = true
 		it.Phase = Running
+		it.setTime(TimeStarted, m.now)
 	}
 	if e.Reclaims > it.Reclaims {
 		m.changed = true
@@ -216,6 +217,7 @@ func (m *machine) succeeded(e AttemptSucceeded) {
 	it.Phase = Succeeded
 	it.Outputs = e.Outputs
 	it.End = m.now
+	it.setTime(TimeEnded, m.now)
 	it.Err = ""
 	n := &m.wf.Nodes[e.Node]
 	if t := m.wf.Tasks[n.Task]; t != nil && t.Cache != nil && !m.s.NoCache {
@@ -231,6 +233,7 @@ func (m *machine) failed(e AttemptFailed) {
 		return
 	}
 	m.changed = true
+	it.setTime(TimeEnded, m.now)
 	t := m.wf.Tasks[m.wf.Nodes[e.Node].Task]
 	retry := false
 	switch e.Kind {

@@ -93,6 +93,7 @@ func (m *machine) queue(node int32, item int, it *NodeState) {
 	if it.Start == 0 {
 		it.Start = m.now
 	}
+	it.setTime(TimeQueued, m.now)
 	m.emit(Dispatch{Node: node, NodeName: n.Name, Item: item, Attempt: it.Attempt,
 		Task: m.wf.Tasks[n.Task], Inputs: m.itemInputs(node, item)})
 }
@@ -238,6 +239,7 @@ func (m *machine) abortItem(node int32, item int, it *NodeState) {
 	}
 	if it.Phase.Active() && it.Attempt > 0 {
 		m.emit(Cancel{Node: node, Item: item, Attempt: it.Attempt, JobID: it.JobID})
+		it.setTime(TimeEnded, m.now)
 	}
 	if it.Phase == Retrying || it.Phase == Waiting {
 		m.s.Retrying--

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aloft-run/aloft/batchrunner"
+	"github.com/aloft-run/aloft/console"
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/layout"
 	"github.com/aloft-run/aloft/orchestrator"
@@ -134,9 +135,10 @@ func interrupted(ctx context.Context, st store.Store, ref engine.Ref, phase orch
 func resumeHint(exec string) string { return "resume with: aloft run --resume " + exec }
 
 // listExecutions reads the newest-first index of project/domain
-// (layout.IndexKey) and the state of each execution in it. An execution
-// whose state cannot be read or decoded is left out and reported to skip
-// (issue 14: one corrupt record must not break the listing).
+// (layout.IndexKey): each entry's summary (Decision 34), or the state of an
+// execution whose entry has none. An execution whose state cannot be read
+// or decoded is left out and reported to skip (issue 14: one corrupt record
+// must not break the listing).
 func listExecutions(ctx context.Context, st store.Store, project, domain string, limit int, now time.Time, skip func(key string, err error)) ([]execSummary, error) {
 	objs, err := store.ListKeys(ctx, st, layout.IndexPrefix(project, domain))
 	if err != nil {
@@ -151,7 +153,37 @@ func listExecutions(ctx context.Context, st store.Store, project, domain string,
 		if !ok {
 			continue
 		}
+		// The entry carries the row's summary (Decision 34); entries
+		// written before it did hold only the id, and the state says.
+		if b, _, err := store.ReadAll(ctx, st, o.Key); err == nil {
+			if e, ok := engine.DecodeIndexEntry(b); ok {
+				rows = append(rows, execSummary{
+					Execution: id, Project: project, Domain: domain, Workflow: e.Workflow, Phase: e.Phase,
+					Created: isoTime(e.Started), Ended: isoTime(e.Ended), Error: e.Error,
+					created: e.Started, ended: e.Ended,
+				})
+				continue
+			}
+		}
 		ref := engine.Ref{Project: project, Domain: domain, Exec: id}
+		// The entry carries the row's summary (Decision 34); entries
+		// written before it did hold only the id, and the state says.
+		if b, _, err := store.ReadAll(ctx, st, o.Key); err == nil {
+			if e, ok := engine.DecodeIndexEntry(b); ok {
+				row := execSummary{
+					Execution: id, Project: project, Domain: domain, Workflow: e.Workflow, Phase: e.Phase,
+					Created: isoTime(e.Started), Ended: isoTime(e.Ended), Error: e.Error,
+					created: e.Started, ended: e.Ended,
+				}
+				if e.Ended == 0 {
+					if why := interrupted(ctx, st, ref, orchestrator.ExecRunning, now); why != "" {
+						row.Phase, row.Error = phaseInterrupted, why
+					}
+				}
+				rows = append(rows, row)
+				continue
+			}
+		}
 		b, _, err := store.ReadAll(ctx, st, ref.StateKey())
 		if errors.Is(err, store.ErrNotFound) {
 			continue // indexed before its state was written, or deleted
@@ -225,12 +257,17 @@ func executionsGet(ctx context.Context, args []string, io Stdio) int {
 	fs := newFlagSet("executions get", "aloft executions get ID [flags]", "Shows one execution.", io)
 	sf.register(fs)
 	asJSON := fs.Bool("json", false, "print a JSON object")
+	node := fs.String("node", "", "show this `node`: its inputs, outputs and attempts")
+	item := fs.Int("item", -1, "with --node of a map node: show this `item`")
 	pos, code := parseFlags(fs, args)
 	if code >= 0 {
 		return code
 	}
 	if len(pos) != 1 {
 		return usageErr(io, "executions get", "want one execution id (aloft executions list shows them)")
+	}
+	if *item >= 0 && *node == "" {
+		return usageErr(io, "executions get", "--item goes with --node NAME")
 	}
 	st, err := sf.openExisting(io.Env)
 	if err != nil {
@@ -247,6 +284,9 @@ func executionsGet(ctx context.Context, args []string, io Stdio) int {
 	s, err := eng.Load(ctx, ref)
 	if err != nil {
 		return failErr(io, "executions get", err)
+	}
+	if *node != "" {
+		return writeNode(ctx, io, st, &s, *node, *item, *asJSON)
 	}
 	why := interrupted(ctx, st, ref, s.Phase, io.Env.now())
 	if *asJSON {
@@ -401,4 +441,65 @@ func executionsTerminate(ctx context.Context, args []string, io Stdio) int {
 	fmt.Fprintf(io.Out, "cancel requested for execution %s (%s); it ends aborted once its running tasks are stopped\n", id, s.Phase)
 	fmt.Fprintf(io.Err, "follow it with: aloft executions get %s\n", id)
 	return exitOK
+}
+
+// writeNode prints one node (or map item) of an execution: its inputs,
+// outputs and every attempt with its times, error and log tail.
+func writeNode(ctx context.Context, io Stdio, st store.Store, s *orchestrator.State, node string, item int, asJSON bool) int {
+	d, err := console.DescribeNode(ctx, st, s, node, item)
+	if err != nil {
+		return failErr(io, "executions get", err)
+	}
+	if asJSON {
+		if err := writeJSON(io.Out, d); err != nil {
+			return failErr(io, "executions get", err)
+		}
+		return exitOK
+	}
+	head := &table{}
+	label := d.Name
+	if d.Item >= 0 {
+		label = fmt.Sprintf("%s[%d]", d.Name, d.Item)
+	}
+	head.add("node", label+" ("+d.Kind+")")
+	head.add("phase", d.Phase)
+	if d.Items > 0 {
+		head.add("items", fmt.Sprintf("%d %v", d.Items, d.ItemCount))
+	}
+	if d.Error != "" {
+		head.add("error", oneLine(d.Error, 200))
+	}
+	head.write(io.Out)
+	for _, part := range []struct {
+		title string
+		vals  []console.Value
+	}{{"Inputs", d.Inputs}, {"Outputs", d.Outputs}} {
+		if len(part.vals) == 0 {
+			continue
+		}
+		fmt.Fprintf(io.Out, "\n%s:\n", part.title)
+		t := &table{}
+		for _, v := range part.vals {
+			t.add(v.Name, v.Type, v.Text)
+		}
+		t.write(io.Out)
+	}
+	for _, a := range d.AttemptList {
+		fmt.Fprintf(io.Out, "\nAttempt %d: queued %s, started %s, ended %s", a.Attempt, fmtTime(a.Queued), fmtTime(a.Started), fmtTime(a.Ended))
+		if a.JobID != "" {
+			fmt.Fprintf(io.Out, ", job %s", a.JobID)
+		}
+		fmt.Fprintln(io.Out)
+		if a.Error != "" {
+			fmt.Fprintf(io.Out, "  error: %s\n", oneLine(a.Error, 300))
+		}
+		if a.LogTail != "" {
+			fmt.Fprintf(io.Out, "  log tail:\n%s\n", indent(a.LogTail, "    "))
+		}
+	}
+	return exitOK
+}
+
+func indent(s, pre string) string {
+	return pre + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+pre)
 }

@@ -165,6 +165,8 @@ func commands() []command {
 		{"executions", "list, show or terminate executions (list, get, terminate)", executionsCmd},
 		{"logs", "print the log of a node's attempt", logsCmd},
 		{"cache", "list or evict memoized task outputs (list, evict)", cacheCmd},
+		{"console", "serve the web console for the bucket on this machine", consoleCmd},
+		{"workflows", "list registered workflows or show one (list, get)", workflowsCmd},
 		{"config", "write the config file from a deployed stack, or show it", configCmd},
 		{"version", "print aloft's version", versionCmd},
 		{"help", "show this help, or a command's flags (aloft help run)", nil},

@@ -115,7 +115,7 @@ func runCmd(ctx context.Context, args []string, io Stdio) int {
 		return failErr(io, "run", err)
 	}
 	ref, err := s.eng.Start(ctx, wf, given, engine.StartOptions{
-		Project: f.project, Domain: f.domain, NoCache: f.noCache, OverwriteCache: f.overwriteCache, BaseDir: io.Env.Dir,
+		Project: f.project, Domain: f.domain, NoCache: f.noCache, OverwriteCache: f.overwriteCache, BaseDir: io.Env.Dir, Cause: "cli",
 		Notifications: notifications,
 	})
 	if err != nil {
@@ -167,6 +167,7 @@ func resumeRun(ctx context.Context, f *runFlags, notifications []orchestrator.No
 			Project: ref.Project, Domain: ref.Domain, LaunchPlan: prev.LaunchPlan,
 			NoCache: f.noCache, OverwriteCache: f.overwriteCache, BaseDir: io.Env.Dir,
 			Notifications: append(slices.Clone(prev.Notifications), notifications...),
+			Cause:         "rerun of " + ref.Exec,
 		})
 		if err != nil {
 			s.view.close()

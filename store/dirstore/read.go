@@ -85,6 +85,18 @@ func (s *Store) Head(ctx context.Context, key string) (store.Object, error) {
 // "executions/a/" reads root/executions/a and nothing else. Symbolic links
 // and other non-regular files are not objects and are skipped.
 func (s *Store) List(ctx context.Context, prefix string) ([]store.Object, error) {
+	return s.list(ctx, prefix, s.describe)
+}
+
+// ListKeys is List without digests (store.KeyLister): Digest and ETag are
+// empty, so no file is read, only its directory entry and size.
+func (s *Store) ListKeys(ctx context.Context, prefix string) ([]store.Object, error) {
+	return s.list(ctx, prefix, func(key, _ string, fi fs.FileInfo) (store.Object, error) {
+		return store.Object{Key: key, Size: fi.Size(), Modified: fi.ModTime().UTC()}, nil
+	})
+}
+
+func (s *Store) list(ctx context.Context, prefix string, describe func(key, path string, fi fs.FileInfo) (store.Object, error)) ([]store.Object, error) {
 	dirKey, namePrefix := splitPrefix(prefix)
 	if strings.IndexByte(prefix, 0) >= 0 || (dirKey != "" && s.checkKey(dirKey) != nil) {
 		return nil, nil // no valid key starts with this prefix
@@ -113,7 +125,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]store.Object, error)
 		if err != nil {
 			return nil // removed while we walked
 		}
-		obj, err := s.describe(key, path, fi)
+		obj, err := describe(key, path, fi)
 		if err != nil {
 			return nil // removed while we hashed it
 		}
