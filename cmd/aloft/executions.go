@@ -153,18 +153,6 @@ func listExecutions(ctx context.Context, st store.Store, project, domain string,
 		if !ok {
 			continue
 		}
-		// The entry carries the row's summary (Decision 34); entries
-		// written before it did hold only the id, and the state says.
-		if b, _, err := store.ReadAll(ctx, st, o.Key); err == nil {
-			if e, ok := engine.DecodeIndexEntry(b); ok {
-				rows = append(rows, execSummary{
-					Execution: id, Project: project, Domain: domain, Workflow: e.Workflow, Phase: e.Phase,
-					Created: isoTime(e.Started), Ended: isoTime(e.Ended), Error: e.Error,
-					created: e.Started, ended: e.Ended,
-				})
-				continue
-			}
-		}
 		ref := engine.Ref{Project: project, Domain: domain, Exec: id}
 		// The entry carries the row's summary (Decision 34); entries
 		// written before it did hold only the id, and the state says.
