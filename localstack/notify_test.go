@@ -65,7 +65,9 @@ func TestNotificationsThroughEventBridgeAndSNS(t *testing.T) {
 	events := func() []notify.Message {
 		var out []notify.Message
 		for _, r := range s.eb.Requests("PutEvents") {
-			var in struct{ Entries []struct{ Source, DetailType, Detail string } }
+			var in struct {
+				Entries []struct{ Source, DetailType, Detail string }
+			}
 			require.NoError(t, json.Unmarshal(r.Body, &in))
 			for _, e := range in.Entries {
 				var m notify.Message
