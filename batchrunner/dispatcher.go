@@ -7,7 +7,8 @@ import (
 )
 
 // Dispatcher is the backend the engine hands attempts to: the local process
-// executor (batchrunner/local), and later AWS Batch and GCP Batch. Submit
+// executor (batchrunner/local) and AWS Batch (batchrunner/awsbatch); GCP
+// Batch is planned (Decision 24). Submit
 // returns once the job is accepted; the attempt's outcome arrives through
 // the store (outputs.json or error.json under Job.Prefix), never through the
 // dispatcher.

@@ -5,7 +5,7 @@
 // ARCHITECTURE.md); correctness rests on conditional writes: put-if-absent
 // (claims, immutable registry objects, catalog entries) and put-if-match
 // (execution state). Implementations: store/dirstore (a local directory, the
-// embedded default), and later store/s3store and store/gcsstore. Every
+// embedded default) and store/s3store; store/gcsstore is planned. Every
 // implementation must pass the conformance suite in store/storetest.
 //
 // The package deliberately leaves out caching, retries and credentials: those

@@ -38,17 +38,9 @@
 // ["--store", "s3://bucket", "--array", "data/<exec>/<node>/array-<hash>.json"]),
 // so the task's image must hold a Linux build of aloft-runner at
 // /aloft/bin/aloft-runner as its ENTRYPOINT, next to whatever the task's
-// command needs (python3, the task's code at /aloft/code). Until aloft adds
-// the runner as an image layer itself, build task images like this:
-//
-//	FROM python:3.11-slim
-//	COPY aloft-runner /aloft/bin/aloft-runner
-//	COPY tasks/ /aloft/code/tasks/
-//	WORKDIR /aloft/code
-//	ENTRYPOINT ["/aloft/bin/aloft-runner"]
-//
-// where aloft-runner is `GOOS=linux GOARCH=amd64 CGO_ENABLED=0 go build
-// ./cmd/aloft-runner` (arm64 for Graviton compute environments). The
+// command needs (python3, the task's code at /aloft/code). `aloft register`
+// makes such images without Docker (package images: the runner and the
+// task's code added as layers to the base image, Decision 16). The
 // runner finds its job identity in AWS_BATCH_JOB_ID and, in an array
 // child, its index in AWS_BATCH_JOB_ARRAY_INDEX; the job role must be
 // allowed to read and write the bucket.

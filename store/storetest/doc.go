@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite for store.Store
-// implementations: every store (store/dirstore, and later store/s3store and
-// store/gcsstore, also when run against LocalStack or a real bucket) calls
+// implementations: every store (store/dirstore and store/s3store, against
+// gofakes3 and versitygw, also when run against LocalStack or a real bucket) calls
 //
 //	storetest.Run(t, func(t *testing.T) store.Store { ... a fresh, empty store ... })
 //
