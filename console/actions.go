@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"sort"
-	"time"
 
 	"github.com/aloft-run/aloft/engine"
 	"github.com/aloft-run/aloft/layout"
@@ -13,18 +12,6 @@ import (
 	"github.com/aloft-run/aloft/registry"
 	"github.com/aloft-run/aloft/store"
 )
-
-// RerunRequest is requests/relaunch/<id>.json and requests/recover/<id>.json
-// (Decision 25): start execution ID again from Source, with the same inputs
-// (relaunch) or reusing the outputs of the nodes that succeeded (recover).
-type RerunRequest struct {
-	ID          string    `json:"id"` // the new execution's
-	Project     string    `json:"project"`
-	Domain      string    `json:"domain"`
-	Source      string    `json:"source_execution"`
-	RequestedAt time.Time `json:"requested_at"`
-	Cause       string    `json:"cause"`
-}
 
 // actionAnswer says what an action wrote.
 type actionAnswer struct {
@@ -69,19 +56,19 @@ func (s *Server) terminate(ctx context.Context, ref engine.Ref, st *orchestrator
 	return actionAnswer{Key: layout.CancelRequestKey(ref.Exec), Message: "cancel requested: the execution ends aborted once its running tasks are stopped"}, nil
 }
 
-// rerun writes a relaunch or recover request. The control plane consumes
-// it; aloft's local shells do not yet (the CLI's relaunch and recover run
-// in-process).
+// rerun writes a relaunch or recover request (registry.AgainRequest,
+// Decision 25), which the control plane (the advance function, or aloft dev
+// on a local bucket) consumes as it does launch requests.
 func (s *Server) rerun(ctx context.Context, kind string, ref engine.Ref, st *orchestrator.State) (actionAnswer, error) {
 	if kind == layout.RequestRecover && st.Phase != orchestrator.ExecFailed && st.Phase != orchestrator.ExecAborted {
 		return actionAnswer{}, badf("execution %s is %s: only a failed or aborted execution can be recovered (relaunch reruns any)", ref.Exec, st.Phase)
 	}
-	req := RerunRequest{ID: s.opt.NewID(), Project: ref.Project, Domain: ref.Domain, Source: ref.Exec, RequestedAt: s.opt.Now().UTC(), Cause: "console"}
-	key := layout.RequestKey(kind, req.ID)
-	if _, err := store.PutJSON(ctx, s.st, key, req, store.PutOptions{IfAbsent: true}); err != nil {
+	req := registry.AgainRequest{Kind: kind, ID: s.opt.NewID(), Project: ref.Project, Domain: ref.Domain, From: ref.Exec,
+		RequestedAt: s.opt.Now().UTC(), Cause: "console"}
+	if _, err := registry.PutAgainRequest(ctx, s.st, &req); err != nil {
 		return actionAnswer{}, err
 	}
-	return actionAnswer{Key: key, Execution: req.ID, Message: kind + " requested as execution " + req.ID}, nil
+	return actionAnswer{Key: layout.RequestKey(kind, req.ID), Execution: req.ID, Message: kind + " requested as execution " + req.ID}, nil
 }
 
 // planView is one launch plan on the launch-plans page.

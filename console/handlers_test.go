@@ -304,10 +304,12 @@ func TestActionsWriteRequests(t *testing.T) {
 
 	w = c.do(http.MethodPost, base+b.runs["hello"].Exec+"/relaunch", nil)
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	var rr console.RerunRequest
+	// The request the control plane consumes (registry.AgainRequest).
+	var rr registry.AgainRequest
 	_, err = store.GetJSON(ctx, b.st, layout.RelaunchRequestKey("r"+itoa(now.UnixMilli())), &rr)
 	require.NoError(t, err)
-	assert.Equal(t, b.runs["hello"].Exec, rr.Source)
+	assert.Equal(t, b.runs["hello"].Exec, rr.From)
+	assert.Equal(t, layout.RequestRelaunch, rr.Kind)
 
 	assert.Equal(t, http.StatusBadRequest, c.do(http.MethodPost, base+b.runs["hello"].Exec+"/recover", nil).Code, "a succeeded run has nothing to recover")
 	now = now.Add(time.Second)
