@@ -33,9 +33,7 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 
 // scoped reports whether --project or --domain was given.
 func (f *storeFlags) scoped() bool {
-	set := false
-	f.fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == "project" || fl.Name == "domain" })
-	return set
+	return flagSet(f.fs, "project") || flagSet(f.fs, "domain")
 }
 
 // location is where the bucket is: --store, else $ALOFT_STORE, else the
